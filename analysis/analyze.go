@@ -1,0 +1,189 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// MaxAbsValue bounds the magnitude of a sample. Squares and sums of squares
+// of values this large (and of their differences) stay far from overflow
+// for any realistic length, which is what lets Analyze promise finite
+// numbers; no metric comes near it.
+const MaxAbsValue = 1e100
+
+// ErrInvalidInput is wrapped by every error that rejects an Input or its JSON
+// form; callers map it to "bad request" (gRPC InvalidArgument, exit status).
+var ErrInvalidInput = errors.New("invalid input")
+
+// ErrNoValues and ErrAllGaps are the two ways a series can have nothing to
+// analyse; they are wrapped together with ErrInvalidInput so that the ETL can
+// skip such series quietly.
+var (
+	ErrNoValues = errors.New("values is missing or empty")
+	ErrAllGaps  = errors.New("every value is a gap (null)")
+)
+
+// invalid returns an error wrapping ErrInvalidInput with a one-line reason.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// Validate reports the first problem that keeps Analyze from running on in:
+// a step that is not positive and finite, no values, an infinite value or one
+// beyond ±MaxAbsValue, no value that is not a gap, a horizon outside
+// 0..MaxHorizon (0 is DefaultHorizon), or a period other than 0 (detect) or
+// 2..n/2 (seasonal decomposition needs two full seasons). Every error wraps
+// ErrInvalidInput and names the field and the bad value.
+func (in Input) Validate() error {
+	if !(in.StepSeconds > 0) || math.IsInf(in.StepSeconds, 1) {
+		return invalid("step_seconds must be a positive number (got %v)", in.StepSeconds)
+	}
+	n := len(in.Values)
+	if n == 0 {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, ErrNoValues)
+	}
+	samples := 0
+	for i, v := range in.Values {
+		switch {
+		case math.IsNaN(v):
+			continue
+		case math.IsInf(v, 0) || math.Abs(v) > MaxAbsValue:
+			return invalid("values[%d] must be finite and within ±%g (got %v)", i, MaxAbsValue, v)
+		}
+		samples++
+	}
+	if samples == 0 {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, ErrAllGaps)
+	}
+	if in.Horizon < 0 || in.Horizon > MaxHorizon {
+		return invalid("horizon must be between 1 and %d (got %d)", MaxHorizon, in.Horizon)
+	}
+	if in.Period != 0 && (in.Period < 2 || in.Period > n/2) {
+		if n < 4 {
+			return invalid("period %d needs at least %d values (got %d)", in.Period, 2*max(in.Period, 2), n)
+		}
+		return invalid("period must be between 2 and n/2 = %d (got %d)", n/2, in.Period)
+	}
+	return nil
+}
+
+// Analyze validates in and computes the full analysis of the series (see
+// docs/analyze.md): summary statistics of the non-gap samples; then, on the
+// series with gaps filled (FillGaps), the ADF test (Adfuller), the
+// autocorrelation at lags 0..DefaultACFLags(n) (ACF), the additive seasonal
+// decomposition with the given period or, when Period is 0, a detected one
+// (package season), and the Holt-Winters forecast for Horizon steps with that
+// season (package holtwinters). ADF and ACF are nil for a constant series,
+// Seasonality when no season is given or found, Forecast when the series
+// cannot be fitted (too short). Analyze returns an error only for invalid
+// input (wrapping ErrInvalidInput); every number in the Result is finite, so
+// it always encodes as JSON. Analyze does not modify in.Values and is safe
+// for concurrent use; it runs the test and the autocorrelation on a second
+// goroutine beside the season search and forecast, and returns after both.
+func Analyze(in Input) (*Result, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	horizon := in.Horizon
+	if horizon == 0 {
+		horizon = DefaultHorizon
+	}
+	res := &Result{N: len(in.Values), Stats: Summarize(in.Values)}
+	x := FillGaps(nil, in.Values)
+	// The stages only read x; the test and the autocorrelation run beside
+	// the season search and the forecast that depends on it.
+	var g errgroup.Group
+	g.Go(func() error {
+		res.ADF = Adfuller(x)
+		res.ACF = ACF(x, DefaultACFLags(len(x)))
+		return nil
+	})
+	g.Go(func() error {
+		res.Seasonality = seasonality(x, in.Period)
+		period := in.Period
+		if res.Seasonality != nil {
+			period = res.Seasonality.Period
+		}
+		res.Forecast = forecast(x, period, horizon)
+		return nil
+	})
+	_ = g.Wait() // the stages report no errors
+	return res, nil
+}
+
+// seasonality decomposes x with the given period, or with the detected one
+// when period is 0; nil when there is none or the decomposition fails.
+func seasonality(x []float64, period int) *Seasonality {
+	detected := false
+	if period == 0 {
+		p, ok := detectSeason(x)
+		if !ok || p < 2 || p > len(x)/2 {
+			return nil
+		}
+		period, detected = p, true
+	}
+	indices, strength, err := decompose(x, period)
+	if err != nil || len(indices) != period || !allFinite(indices) {
+		return nil
+	}
+	if math.IsNaN(strength) {
+		strength = 0 // no variation at all: nothing seasonal to measure
+	}
+	return &Seasonality{
+		Period:   period,
+		Detected: detected,
+		Seasonal: indices,
+		Strength: min(max(strength, 0), 1),
+	}
+}
+
+// forecast runs the Holt-Winters model selection; nil when it cannot fit x
+// or its output is not finite.
+func forecast(x []float64, period, horizon int) *Forecast {
+	fc, err := holtWinters(x, period, horizon)
+	if err != nil || fc == nil {
+		return nil
+	}
+	if len(fc.Mean) != horizon || len(fc.Lower) != horizon || len(fc.Upper) != horizon ||
+		!allFinite(fc.Mean) || !allFinite(fc.Lower) || !allFinite(fc.Upper) ||
+		!finite(fc.Sigma) || !finite(fc.AICc) {
+		return nil
+	}
+	for _, v := range fc.Params {
+		if !finite(v) {
+			return nil
+		}
+	}
+	return &Forecast{
+		Horizon: horizon,
+		Model:   fc.Model,
+		Mean:    fc.Mean,
+		Lower:   fc.Lower,
+		Upper:   fc.Upper,
+		Sigma:   fc.Sigma,
+		AICc:    fc.AICc,
+		Params:  fc.Params,
+	}
+}
+
+// hwForecast is what the Holt-Winters engine returns (holtwinters.Result).
+type hwForecast struct {
+	Model              string
+	Mean, Lower, Upper []float64
+	Sigma, AICc        float64
+	Params             map[string]float64
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func allFinite(xs []float64) bool {
+	for _, v := range xs {
+		if !finite(v) {
+			return false
+		}
+	}
+	return true
+}

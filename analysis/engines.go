@@ -1,0 +1,34 @@
+package analysis
+
+// The seasonal and forecasting engines live in their own packages; these
+// adapters are the only place that knows their types.
+
+import (
+	"github.com/slapipe/slapipe/analysis/holtwinters"
+	"github.com/slapipe/slapipe/analysis/season"
+)
+
+// detectSeason finds the dominant season length of x (package season).
+func detectSeason(x []float64) (int, bool) { return season.Detect(x) }
+
+// decompose returns the additive seasonal indices of x for period and
+// Hyndman's seasonal strength (package season).
+func decompose(x []float64, period int) (indices []float64, strength float64, err error) {
+	dec, err := season.Decompose(x, period)
+	if err != nil || dec == nil {
+		return nil, 0, err
+	}
+	return dec.Indices, dec.Strength(), nil
+}
+
+// holtWinters forecasts horizon steps after x (package holtwinters).
+func holtWinters(x []float64, period, horizon int) (*hwForecast, error) {
+	fc, err := holtwinters.Forecast(x, holtwinters.Options{Period: period, Horizon: horizon})
+	if err != nil || fc == nil {
+		return nil, err
+	}
+	return &hwForecast{
+		Model: fc.Model, Mean: fc.Mean, Lower: fc.Lower, Upper: fc.Upper,
+		Sigma: fc.Sigma, AICc: fc.AICc, Params: fc.Params,
+	}, nil
+}

@@ -1,0 +1,264 @@
+// Package holtwinters forecasts an evenly sampled series with exponential
+// smoothing state space models with additive errors: simple exponential
+// smoothing, Holt's linear and damped trends, and their additive-season
+// (Holt-Winters) forms. Each candidate is fitted by minimising the sum of
+// squared one-step errors over the usual parameter region, the one with
+// the lowest AICc gives the point forecast, and its analytic forecast
+// variance gives a 95 % prediction interval.
+//
+// References:
+//   - Hyndman, Koehler, Ord & Snyder (2008), Forecasting with Exponential
+//     Smoothing: The State Space Approach, Springer: the models (Table 2.3),
+//     initial states (section 2.6.1), AICc (section 7.2), parameter region
+//     (section 10.2) and forecast variances (Table 6.1, class 1).
+//   - Hyndman & Athanasopoulos, Forecasting: Principles and Practice, 3rd
+//     ed. (FPP3), chapter 8.
+//   - statsmodels 0.13.5 ExponentialSmoothing, the reference it is measured
+//     against.
+package holtwinters
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// z975 is the standard normal 97.5 % quantile: the half-width of a 95 %
+// interval in standard deviations.
+const z975 = 1.959963984540054
+
+// ErrInput reports an unusable series or options.
+var ErrInput = errors.New("invalid forecast input")
+
+// Options configures Forecast.
+type Options struct {
+	// Period is the season length in samples; 0 means no season. A season
+	// is only fitted when the series holds at least two of them.
+	Period int
+	// Horizon is the number of steps to forecast; it must be positive.
+	Horizon int
+}
+
+// Result is a forecast with its 95 % prediction interval.
+type Result struct {
+	// Model names the chosen model: "ses", "holt", "damped", "seasonal",
+	// "holt_winters", "damped_seasonal" (ETS(A,N,N), (A,A,N), (A,Ad,N),
+	// (A,N,A), (A,A,A), (A,Ad,A)), or "naive" (last value, random walk
+	// interval) for series too short to fit any of them.
+	Model string
+	// Mean, Lower and Upper have Horizon values: the point forecast and the
+	// 95 % prediction interval.
+	Mean, Lower, Upper []float64
+	// Sigma is the standard deviation of the one-step errors,
+	// sqrt(SSE/(n-k)) with k the estimated quantities; 0 for a constant
+	// series.
+	Sigma float64
+	// AICc is the chosen model's corrected Akaike criterion (0 for constant
+	// and naive forecasts, which fit nothing).
+	AICc float64
+	// Params holds the fitted "alpha", "beta", "gamma" and "phi" that the
+	// model has (beta in the state space form, alpha*beta* of Holt's).
+	Params map[string]float64
+}
+
+// Forecast fits the candidate models to the series x and returns
+// the forecast of the one with the lowest AICc. Candidates: simple
+// exponential smoothing and Holt's linear and damped trends, or, when
+// opts.Period >= 2 and x holds at least two seasons, their additive
+// Holt-Winters forms. The season is not left to AICc: the one-step errors
+// AICc weighs barely see a smooth season when the level follows the data
+// closely (alpha near 1), while forecasts many steps ahead depend on it; a
+// given or detected period is the evidence for the season, and AICc picks
+// the trend (none, linear or damped).
+//
+// A NaN in x is a missing sample: the models forecast through it without
+// an error or an update, so a filled gap cannot drag the states (an edge
+// filled with its nearest value would otherwise look like a flat stretch
+// to the model). Infinities are rejected.
+//
+// The series is centred and scaled internally, so counters and byte
+// counts of any magnitude fit alike; a constant series gives a flat
+// forecast with a zero-width interval.
+func Forecast(x []float64, opts Options) (*Result, error) {
+	n := len(x)
+	switch {
+	case n == 0:
+		return nil, fmt.Errorf("%w: empty series", ErrInput)
+	case opts.Horizon < 1:
+		return nil, fmt.Errorf("%w: horizon %d: must be at least 1", ErrInput, opts.Horizon)
+	case opts.Period < 0 || opts.Period == 1:
+		return nil, fmt.Errorf("%w: period %d: must be 0 or at least 2", ErrInput, opts.Period)
+	}
+	obs := make([]float64, 0, n) // the observed samples
+	for i, v := range x {
+		if math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: sample %d is %v", ErrInput, i, v)
+		}
+		if !math.IsNaN(v) {
+			obs = append(obs, v)
+		}
+	}
+	if len(obs) == 0 {
+		return nil, fmt.Errorf("%w: no observed sample", ErrInput)
+	}
+	loc, scale := meanStd(obs)
+	if isConstant(obs) || !(scale > 0) {
+		return flat(obs[len(obs)-1], 0, opts.Horizon, "ses", 0), nil
+	}
+	if len(obs) < 4 {
+		return naive(obs, opts.Horizon), nil
+	}
+	// Fit on (x - loc)/scale: the models are equivariant, and the
+	// recursions then run on numbers of order one. NaN stays NaN.
+	z := make([]float64, n)
+	for i, v := range x {
+		z[i] = (v - loc) / scale
+	}
+	m := opts.Period
+	var best *fitted
+	bestAICc := math.Inf(1)
+	if m >= 2 && n >= 2*m {
+		best, bestAICc = choose(z, len(obs), m, true)
+	}
+	if best == nil { // no season, or too few samples for its states
+		best, bestAICc = choose(z, len(obs), m, false)
+	}
+	if best == nil {
+		return naive(obs, opts.Horizon), nil
+	}
+	return best.result(n, len(obs), opts.Horizon, loc, scale, bestAICc, m), nil
+}
+
+// choose fits the seasonal or the non-seasonal candidates to z (nObs
+// observed samples) and returns the one with the lowest finite AICc, or
+// nil when there are too few samples for any.
+func choose(z []float64, nObs, m int, seasonal bool) (*fitted, float64) {
+	var best *fitted
+	bestAICc := math.Inf(1)
+	filled := fillGaps(z)
+	var indices []float64
+	if seasonal {
+		indices = seasonIndices(filled, m)
+	}
+	// Each model starts from the parameters of the simpler one before it:
+	// they nest, so the optimum is usually close.
+	start := params{alpha: 0.2, beta: 0.02, gamma: 0.05, phi: 0.95}
+	for _, md := range candidates {
+		if md.seasonal != seasonal {
+			continue
+		}
+		k := md.nParams() + md.nStates(m) + 1 // + 1: the error variance
+		if nObs-k-1 <= 0 {
+			continue
+		}
+		f := fit(z, md, initial(filled, md, indices), start)
+		start = f.par
+		if !md.trend {
+			start.beta = 0.1 * start.alpha
+		}
+		if !md.damped {
+			start.phi = 0.95
+		}
+		// The floor keeps a series the model fits exactly finite.
+		a := aicc(math.Max(f.sse, 1e-24*float64(nObs)), nObs, k)
+		if a < bestAICc {
+			best, bestAICc = f, a
+		}
+	}
+	return best, bestAICc
+}
+
+// result converts a model fitted to the n samples (nObs observed) of the
+// scaled series into the forecast.
+func (f *fitted) result(n, nObs, horizon int, loc, scale, aiccValue float64, m int) *Result {
+	md := f.md
+	k := md.nParams() + md.nStates(m) + 1
+	dof := nObs - k
+	if dof < 1 {
+		dof = nObs
+	}
+	sigma2 := f.sse / float64(dof)
+	r := &Result{
+		Model: md.name,
+		Mean:  make([]float64, horizon),
+		Lower: make([]float64, horizon),
+		Upper: make([]float64, horizon),
+		Sigma: math.Sqrt(sigma2) * scale,
+		// AICc of the scaled series; shifting by n log(scale^2) gives that
+		// of x, the same for every candidate.
+		AICc:   aiccValue + float64(nObs)*math.Log(scale*scale),
+		Params: map[string]float64{"alpha": f.par.alpha},
+	}
+	if md.trend {
+		r.Params["beta"] = f.par.beta
+	}
+	if md.seasonal {
+		r.Params["gamma"] = f.par.gamma
+	}
+	if md.damped {
+		r.Params["phi"] = f.par.phi
+	}
+	variance := make([]float64, horizon)
+	forecast(n, md, f.par, &f.final, r.Mean, variance, sigma2)
+	for h := range r.Mean {
+		mu := loc + scale*r.Mean[h]
+		half := z975 * scale * math.Sqrt(variance[h])
+		r.Mean[h], r.Lower[h], r.Upper[h] = mu, mu-half, mu+half
+	}
+	return r
+}
+
+// flat is a constant forecast at level with an interval of half-width
+// z975*sigma*sqrt(h) (a random walk's) or zero.
+func flat(level, sigma float64, horizon int, name string, aiccValue float64) *Result {
+	r := &Result{
+		Model: name,
+		Mean:  make([]float64, horizon),
+		Lower: make([]float64, horizon),
+		Upper: make([]float64, horizon),
+		Sigma: sigma,
+		AICc:  aiccValue,
+	}
+	for h := range r.Mean {
+		half := z975 * sigma * math.Sqrt(float64(h+1))
+		r.Mean[h], r.Lower[h], r.Upper[h] = level, level-half, level+half
+	}
+	return r
+}
+
+// naive forecasts a series too short to fit with its last value and the
+// random walk's interval, sigma being the root mean square of its steps.
+func naive(x []float64, horizon int) *Result {
+	var s float64
+	for i := 1; i < len(x); i++ {
+		d := x[i] - x[i-1]
+		s += d * d
+	}
+	sigma := 0.0
+	if len(x) > 1 {
+		sigma = math.Sqrt(s / float64(len(x)-1))
+	}
+	return flat(x[len(x)-1], sigma, horizon, "naive", 0)
+}
+
+func isConstant(x []float64) bool {
+	for _, v := range x {
+		if v != x[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// meanStd returns the mean and the population standard deviation (two
+// passes).
+func meanStd(x []float64) (mean, std float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		std += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(x)))
+}

@@ -1,0 +1,288 @@
+package season
+
+import (
+	"math"
+	"slices"
+)
+
+// Detection thresholds. zSeason is the Wilson-Hilferty z-score of the
+// seasonal F statistic a period needs (about p < 3e-7 one-sided, a
+// Bonferroni-style margin over the few dozen candidates tested); zNested the
+// z-score a multiple of a period needs to be preferred to it; minStrength
+// the seasonal strength (Wang, Smith & Hyndman 2006) below which a
+// statistically significant season is too weak to be worth reporting.
+const (
+	zSeason     = 5.0
+	zNested     = 4.0
+	minStrength = 0.1
+	// aicTie scales the AIC margin within which nearby periods count as
+	// indistinguishable: that many standard deviations of the AIC
+	// difference of two p-parameter fits to the same noise (see roundest).
+	aicTie = 3.0
+	// spikeZ is how many robust standard deviations an isolated sample must
+	// stand away from both neighbours to be treated as an outlier.
+	spikeZ = 10.0
+	// arOrder is the order of the autoregression that whitens the noise
+	// around a season.
+	arOrder = 4
+	// maxMultiple bounds the multiples of a candidate tested as fundamentals.
+	maxMultiple = 6
+	// perSource is how many candidates each ranking contributes.
+	perSource = 6
+)
+
+// Detect returns the dominant season length of x, between 2 and len(x)/2
+// samples, or ok=false when x shows no clear season. x must be gap-free.
+//
+// The method follows AutoPeriod (Vlachos, Yu & Castelli 2005: periodogram
+// candidates checked against the autocorrelation) with regression tests in
+// place of the hill check:
+//   - a monotone series (a counter) is differenced into its rate; isolated
+//     one-sample spikes are set aside, since two outliers always line up
+//     with some period; the linear trend is removed;
+//   - candidate periods come from the largest peaks of the periodogram (raw,
+//     and weighted by frequency squared so that the harmonics of sharp
+//     seasons stand out of red noise), refined to the nearest autocorrelation
+//     maximum, and from the highest autocorrelation peaks;
+//   - each candidate P is tested with the F statistic of a one-way analysis of
+//     variance by phase (t mod P) on the series filtered by the AR(4)
+//     autoregression (Yule-Walker) of the seasonal model's residual, a
+//     generalised least squares step in the manner of Cochrane-Orcutt.
+//     White noise keeps its levels, random walks and autocorrelated noise
+//     are whitened, so their slow wanderings are not significant;
+//   - among significant candidates the lowest AIC wins; a nested F test
+//     then moves to a divisor when the longer period adds nothing (a
+//     multiple of the true season) or to one of its six first multiples
+//     when that adds significantly (the true season of a dominant
+//     harmonic); among nearby periods the data cannot tell apart, the
+//     roundest is kept;
+//   - the winner must have a seasonal strength (Decomposition.Strength) of
+//     at least 0.1 where it has three seasons or more;
+//   - failing all that, spikes that recur at a constant spacing (a job
+//     that runs every P samples) make that spacing the season.
+//
+// It costs two FFTs of length about 1.5n and O(n) per period tested (a few
+// dozen).
+func Detect(x []float64) (period int, ok bool) {
+	if len(x) < 8 {
+		return 0, false
+	}
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, false
+		}
+	}
+	y := rate(x)
+	spikes := despike(y)
+	detrend(y)
+	// Periods up to half the input's length: a counter of two seasons has
+	// a rate one sample shorter than two seasons.
+	maxP := len(x) / 2
+	if p, ok := detect(y, maxP); ok {
+		return p, true
+	}
+	return spikeTrain(spikes, maxP)
+}
+
+// detect finds the season of a prepared (rate, despiked, detrended) series.
+func detect(y []float64, maxP int) (int, bool) {
+	n := len(y)
+	if n < 8 || isConstant(y) {
+		return 0, false
+	}
+	cands := candidates(y, maxP)
+	w := newAnova(y, maxP)
+	best, bestAIC := 0, math.Inf(1)
+	for _, p := range cands {
+		sc := w.score(p)
+		if sc.z >= zSeason && sc.aic < bestAIC {
+			best, bestAIC = p, sc.aic
+		}
+	}
+	if best == 0 {
+		return 0, false
+	}
+	for range 8 {
+		next := w.roundest(w.fundamental(best, maxP), maxP)
+		if next == best {
+			break
+		}
+		best = next
+	}
+	if n >= 3*best {
+		d, err := Decompose(y, best)
+		if err != nil || d.Strength() < minStrength {
+			return 0, false
+		}
+	}
+	return best, true
+}
+
+// rate returns a copy of x, differenced when x is monotone: a counter's
+// season is in its rate. A few resets (decreases) are allowed.
+func rate(x []float64) []float64 {
+	n := len(x)
+	var pos, neg int
+	for i := 1; i < n; i++ {
+		switch d := x[i] - x[i-1]; {
+		case d > 0:
+			pos++
+		case d < 0:
+			neg++
+		}
+	}
+	if min(pos, neg) > n/1000 || max(pos, neg) == 0 {
+		return slices.Clone(x)
+	}
+	y := make([]float64, n-1)
+	for i := range y {
+		y[i] = x[i+1] - x[i]
+	}
+	return y
+}
+
+// despike replaces every isolated one-sample outlier by the mean of its
+// neighbours and returns the outliers' indices. The scale is the MAD of
+// first differences, robust to both the spikes and a season; when most
+// differences are zero, any lone departure from two equal neighbours is a
+// spike.
+func despike(y []float64) []int {
+	n := len(y)
+	if n < 5 {
+		return nil
+	}
+	d := make([]float64, n-1)
+	for i := range d {
+		d[i] = y[i+1] - y[i]
+	}
+	med := median(d)
+	for i := range d {
+		d[i] = math.Abs(d[i] - med)
+	}
+	limit := spikeZ * 1.4826 * median(d) / math.Sqrt2
+	var at []int
+	for i := 1; i < n-1; i++ {
+		mid := 0.5 * (y[i-1] + y[i+1])
+		// The neighbours must agree with each other, otherwise this is a
+		// step or a burst, not a lone spike.
+		if math.Abs(y[i]-mid) > limit && math.Abs(y[i+1]-y[i-1]) <= limit {
+			y[i] = mid
+			at = append(at, i)
+		}
+	}
+	return at
+}
+
+// spikeTrain returns the spacing of spikes that recur at a constant
+// interval (within one sample), at least three of them, when it is at most
+// maxP.
+func spikeTrain(at []int, maxP int) (int, bool) {
+	if len(at) < 3 {
+		return 0, false
+	}
+	gaps := make([]float64, len(at)-1)
+	for i := range gaps {
+		gaps[i] = float64(at[i+1] - at[i])
+	}
+	p := int(math.Round(median(gaps)))
+	for _, g := range gaps {
+		if math.Abs(g-float64(p)) > 1 {
+			return 0, false
+		}
+	}
+	if p < 2 || p > maxP {
+		return 0, false
+	}
+	return p, true
+}
+
+// detrend subtracts the least-squares line from y in place.
+func detrend(y []float64) {
+	n := float64(len(y))
+	tm := (n - 1) / 2
+	var sy, sty, stt float64
+	for _, v := range y {
+		sy += v
+	}
+	ym := sy / n
+	for i, v := range y {
+		t := float64(i) - tm
+		sty += t * (v - ym)
+		stt += t * t
+	}
+	b := sty / stt
+	for i := range y {
+		y[i] -= ym + b*(float64(i)-tm)
+	}
+}
+
+func isConstant(y []float64) bool {
+	lo, hi := y[0], y[0]
+	for _, v := range y {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	return hi-lo <= 1e-12*math.Max(math.Abs(lo), math.Abs(hi))
+}
+
+// median returns the median of v, reordering v (Hoare's selection, O(n)
+// expected).
+func median(v []float64) float64 {
+	m := len(v) / 2
+	hi := selectK(v, m)
+	if len(v)%2 == 1 {
+		return hi
+	}
+	lo := v[0] // after selectK, v[:m] holds the m smallest
+	for _, x := range v[1:m] {
+		lo = math.Max(lo, x)
+	}
+	return 0.5 * (lo + hi)
+}
+
+// selectK reorders v so that v[k] is its k-th smallest value, smaller
+// values before it, and returns it.
+func selectK(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		pivot := v[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for v[j] > pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
+}
+
+// fastLen returns the smallest 2^a 3^b 5^c >= n, a length gonum's FFT
+// handles with its fast radices.
+func fastLen(n int) int {
+	best := math.MaxInt
+	for p2 := 1; p2 < 2*n; p2 *= 2 {
+		for p3 := p2; p3 < 2*n; p3 *= 3 {
+			for p5 := p3; p5 < 2*n; p5 *= 5 {
+				if p5 >= n && p5 < best {
+					best = p5
+				}
+			}
+		}
+	}
+	return best
+}
