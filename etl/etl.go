@@ -1,0 +1,300 @@
+// Package etl is slapipe's extract-transform-load stage: one run pulls the
+// last Range (12 h) of every series matching the watch list from Prometheus
+// at Step (5 s), one query_range per metric (package promsource), analyses
+// every series with package analysis, bounded-parallel over the cores, and
+// publishes one slapipev1.SeriesAnalysis per series to Kafka, keyed by the
+// series id, then one slapipev1.Run describing the run.
+//
+// The grid of a run ends at the run's time rounded down to a multiple of
+// Step and holds Range/Step points, so it covers (end-Range, end]. Window
+// "1h" is its last 1h/Step points, "3h" its last 3h/Step, "12h" its last
+// 12h/Step (all of it by default); a window longer than the grid is the
+// whole grid. Counters (see promsource.Classify) are analysed as per-second
+// rates; the grid's first point has a rate because one point before it is
+// pulled too.
+package etl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/slapipe/slapipe/etl/promsource"
+)
+
+// Default configuration values, applied by New to zero fields.
+const (
+	DefaultTopic        = "prometheusdata"
+	DefaultRunsTopic    = "prometheusdata.runs"
+	DefaultPartitions   = 6
+	DefaultStep         = 5 * time.Second
+	DefaultRange        = 12 * time.Hour
+	DefaultQueryTimeout = 2 * time.Minute
+)
+
+// DefaultWatchList is what a run pulls when no selectors are configured: the
+// metrics of the default SLA set, then node_exporter's usual health metrics.
+var DefaultWatchList = []string{
+	"node_disk_written_bytes_total",
+	"node_memory_MemFree_bytes",
+	`node_filesystem_avail_bytes{mountpoint="/"}`,
+	"node_memory_Active_bytes",
+	"node_network_receive_packets_total",
+	"node_cpu_seconds_total",
+	"node_load1",
+	"node_load5",
+	"node_load15",
+	"node_memory_MemAvailable_bytes",
+	"node_filesystem_avail_bytes",
+	"node_disk_read_bytes_total",
+	"node_disk_io_time_seconds_total",
+	"node_network_receive_bytes_total",
+	"node_network_transmit_bytes_total",
+	"node_network_transmit_packets_total",
+	"node_context_switches_total",
+	"node_procs_running",
+}
+
+// Config is the whole configuration of the ETL. Zero fields take the
+// defaults above.
+type Config struct {
+	// PrometheusURL is the Prometheus to read, e.g. http://127.0.0.1:9090.
+	PrometheusURL string
+	// Brokers are the Kafka bootstrap addresses (host:port).
+	Brokers []string
+	// Topic receives one SeriesAnalysis per series; default "prometheusdata".
+	Topic string
+	// RunsTopic receives one Run per run; default "prometheusdata.runs".
+	RunsTopic string
+	// Partitions is the partition count of topics New creates; default 6.
+	Partitions int
+	// Step is the grid step; default 5 s.
+	Step time.Duration
+	// Range is how far back a run pulls; default 12 h.
+	Range time.Duration
+	// Selectors is the watch list (see promsource.ParseSelector for the
+	// accepted forms); nil means DefaultWatchList.
+	Selectors []string
+	// Parallelism bounds concurrent queries and analyses; 0 means GOMAXPROCS.
+	Parallelism int
+	// QueryTimeout bounds each Prometheus request; default 2 min.
+	QueryTimeout time.Duration
+	// Compression of produced batches: "", "none", "gzip", "snappy", "lz4"
+	// or "zstd".
+	Compression string
+}
+
+// Deps are the process-wide facilities the ETL uses.
+type Deps struct {
+	// Logger receives one line per run and per failed analysis; nil discards.
+	Logger *slog.Logger
+	// Registerer receives the ETL's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
+}
+
+// RunOptions tune one run.
+type RunOptions struct {
+	// Selectors replace Config.Selectors for this run when non-nil.
+	Selectors []string
+	// Trigger is recorded in the Run: "manual" (default), "schedule", "cli".
+	Trigger string
+	// Progress, when set, is called as stages advance: at each stage's start
+	// and end and at most every 100 ms in between, never concurrently.
+	Progress func(Progress)
+	// End is the time the pulled range ends at (rounded down to the step);
+	// zero means now. Tests and replays pin it.
+	End time.Time
+}
+
+// Progress reports how far a run is.
+type Progress struct {
+	RunID string
+	// Stage is "pull" (Done/Total count metrics), "analyse" (series),
+	// "publish" (messages) or "done".
+	Stage       string
+	Done, Total int
+	// Elapsed is the time since the run started.
+	Elapsed time.Duration
+}
+
+// ErrClosed is returned by Run after Close.
+var ErrClosed = errors.New("etl closed")
+
+// ErrInvalidSelector is promsource.ErrInvalidSelector, re-exported so
+// callers of the ETL need not import promsource to branch on it.
+var ErrInvalidSelector = promsource.ErrInvalidSelector
+
+// source is what a run needs from Prometheus.
+type source interface {
+	Plan(ctx context.Context, selectors []string, start, end time.Time) ([]promsource.Query, error)
+	Fetch(ctx context.Context, q promsource.Query, start, end time.Time, step time.Duration) ([]promsource.Series, error)
+}
+
+// publisher is what a run needs from Kafka; *kafka.Writer is one.
+type publisher interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+	Close() error
+}
+
+// ETL runs the pipeline. Runs are serialised: a Run waits for the one in
+// progress (or for its context) before starting.
+type ETL struct {
+	cfg     Config
+	src     source
+	pub     publisher
+	logger  *slog.Logger
+	metrics *metrics
+	slot    chan struct{} // holds a token while a run is in progress
+	closed  chan struct{}
+	// analyze is analysis.Analyze outside tests.
+	analyze analyzeFunc
+}
+
+// New checks cfg, creates the topics (ignoring those that exist) and
+// returns an ETL ready to Run. It fails when Kafka cannot be reached or a
+// selector is invalid; Prometheus is not contacted before a run.
+func New(cfg Config, deps Deps) (*ETL, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("etl config: brokers: at least one Kafka broker is required")
+	}
+	src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.QueryTimeout, Logger: deps.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("etl config: %w", err)
+	}
+	codec, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ensureTopics(ctx, cfg.Brokers, cfg.Partitions, cfg.Topic, cfg.RunsTopic); err != nil {
+		return nil, err
+	}
+	w := &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Balancer:     &kafka.Hash{}, // one series, one partition: its messages stay ordered
+		RequiredAcks: kafka.RequireAll,
+		BatchSize:    publishChunk,
+		BatchTimeout: 10 * time.Millisecond,
+		Compression:  codec,
+	}
+	return newETL(cfg, deps, src, w), nil
+}
+
+// newETL wires a checked configuration to its source and publisher.
+func newETL(cfg Config, deps Deps, src source, pub publisher) *ETL {
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &ETL{
+		cfg:     cfg,
+		src:     src,
+		pub:     pub,
+		logger:  logger,
+		metrics: newMetrics(deps.Registerer),
+		slot:    make(chan struct{}, 1),
+		closed:  make(chan struct{}),
+		analyze: defaultAnalyze,
+	}
+}
+
+// Close waits for the run in progress, then releases the Kafka writer.
+// Later Runs return ErrClosed.
+func (e *ETL) Close() error {
+	e.slot <- struct{}{}
+	defer func() { <-e.slot }()
+	select {
+	case <-e.closed:
+		return nil
+	default:
+	}
+	close(e.closed)
+	if err := e.pub.Close(); err != nil {
+		return fmt.Errorf("closing kafka writer: %w", err)
+	}
+	return nil
+}
+
+// withDefaults fills zero fields and validates the rest; errors name the
+// field and the bad value.
+func (c Config) withDefaults() (Config, error) {
+	if c.Topic == "" {
+		c.Topic = DefaultTopic
+	}
+	if c.RunsTopic == "" {
+		c.RunsTopic = DefaultRunsTopic
+	}
+	if c.Partitions == 0 {
+		c.Partitions = DefaultPartitions
+	}
+	if c.Step == 0 {
+		c.Step = DefaultStep
+	}
+	if c.Range == 0 {
+		c.Range = DefaultRange
+	}
+	if c.Selectors == nil {
+		c.Selectors = DefaultWatchList
+	}
+	if c.Parallelism == 0 {
+		c.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if c.QueryTimeout == 0 {
+		c.QueryTimeout = DefaultQueryTimeout
+	}
+	switch {
+	case c.PrometheusURL == "":
+		return c, errors.New("etl config: prometheus url is required")
+	case c.Partitions < 1:
+		return c, fmt.Errorf("etl config: partitions: must be at least 1 (got %d)", c.Partitions)
+	case c.Step < time.Millisecond || c.Step%time.Millisecond != 0:
+		return c, fmt.Errorf("etl config: step: must be a whole number of milliseconds, at least 1ms (got %s)", c.Step)
+	case c.Range < c.Step:
+		return c, fmt.Errorf("etl config: range: must be at least the step %s (got %s)", c.Step, c.Range)
+	case int64(c.Range/c.Step)+1 > promsource.MaxPoints:
+		return c, fmt.Errorf("etl config: range %s at step %s needs %d points, Prometheus answers at most %d", c.Range, c.Step, int64(c.Range/c.Step)+1, promsource.MaxPoints)
+	case c.Parallelism < 1:
+		return c, fmt.Errorf("etl config: parallelism: must be at least 1 (got %d)", c.Parallelism)
+	case c.QueryTimeout < 0:
+		return c, fmt.Errorf("etl config: query timeout: must not be negative (got %s)", c.QueryTimeout)
+	case c.Topic == c.RunsTopic:
+		return c, fmt.Errorf("etl config: runs topic must differ from topic %q", c.Topic)
+	}
+	if len(c.Selectors) == 0 {
+		return c, errors.New("etl config: selectors: at least one selector is required")
+	}
+	for i, s := range c.Selectors {
+		if _, _, err := promsource.ParseSelector(s); err != nil {
+			return c, fmt.Errorf("etl config: selectors[%d]: %w", i, err)
+		}
+	}
+	return c, nil
+}
+
+func compression(name string) (kafka.Compression, error) {
+	switch strings.ToLower(name) {
+	case "", "none":
+		return 0, nil
+	case "gzip":
+		return kafka.Gzip, nil
+	case "snappy":
+		return kafka.Snappy, nil
+	case "lz4":
+		return kafka.Lz4, nil
+	case "zstd":
+		return kafka.Zstd, nil
+	}
+	return 0, fmt.Errorf("etl config: compression: want none, gzip, snappy, lz4 or zstd (got %q)", name)
+}

@@ -1,0 +1,75 @@
+package etl
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the ETL's Prometheus instruments.
+type metrics struct {
+	runs           *prometheus.CounterVec
+	stageDuration  *prometheus.HistogramVec
+	seriesAnalysed prometheus.Counter
+	messages       prometheus.Counter
+	analysisErrors prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slapipe_etl_runs_total",
+			Help: "ETL runs by final status (succeeded, failed).",
+		}, []string{"status"}),
+		stageDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "slapipe_etl_stage_duration_seconds",
+			Help:    "Duration of ETL run stages (pull, analyse, publish, total).",
+			Buckets: prometheus.ExponentialBucketsRange(0.01, 600, 16),
+		}, []string{"stage"}),
+		seriesAnalysed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slapipe_etl_series_analysed_total",
+			Help: "Series analysed by the ETL, including those whose analysis failed.",
+		}),
+		messages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slapipe_etl_messages_produced_total",
+			Help: "Kafka messages the ETL produced (series analyses and run records).",
+		}),
+		analysisErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slapipe_etl_analysis_errors_total",
+			Help: "Series whose analysis failed; they are published with their statistics only.",
+		}),
+	}
+	for _, s := range []string{"succeeded", "failed"} {
+		m.runs.WithLabelValues(s)
+	}
+	for _, s := range []string{"pull", "analyse", "publish", "total"} {
+		m.stageDuration.WithLabelValues(s)
+	}
+	if reg != nil {
+		m.runs = register(reg, m.runs)
+		m.stageDuration = register(reg, m.stageDuration)
+		m.seriesAnalysed = register(reg, m.seriesAnalysed)
+		m.messages = register(reg, m.messages)
+		m.analysisErrors = register(reg, m.analysisErrors)
+	}
+	return m
+}
+
+// register adds c to reg, or returns the collector already registered
+// there under the same description, so two ETLs in one process (tests, a
+// restarted component) share their counters instead of failing.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
+		}
+	}
+	// Any other failure is a programming error in the descriptions above;
+	// keep counting into the unregistered collector rather than crash.
+	return c
+}

@@ -1,0 +1,281 @@
+package etl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/slapipe/slapipe/analysis"
+	"github.com/slapipe/slapipe/etl/promsource"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+)
+
+// Run statuses recorded in slapipev1.Run.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// runRecordTimeout bounds publishing the run record of a run whose context
+// has already ended, so a cancelled run is still recorded as failed.
+const runRecordTimeout = 10 * time.Second
+
+// Run performs one run and returns its record, which has also been
+// published to RunsTopic. Invalid selectors are refused before the run
+// starts (error wrapping ErrInvalidSelector, no record), and so is a
+// context that ends before the run starts. Any other failure (Prometheus,
+// Kafka, cancellation) ends the run: its record says "failed" with the
+// error, and Run returns both. A series whose analysis fails is still
+// published with its window statistics; the failure is logged and counted,
+// not fatal.
+func (e *ETL) Run(ctx context.Context, opts RunOptions) (*slapipev1.Run, error) {
+	selectors := opts.Selectors
+	if selectors == nil {
+		selectors = e.cfg.Selectors
+	}
+	if len(selectors) == 0 {
+		return nil, fmt.Errorf("%w: no selectors", ErrInvalidSelector)
+	}
+	for _, s := range selectors {
+		if _, _, err := promsource.ParseSelector(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("etl run not started: %w", err)
+	}
+	select {
+	case e.slot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the previous run: %w", ctx.Err())
+	}
+	defer func() { <-e.slot }()
+	select {
+	case <-e.closed:
+		return nil, ErrClosed
+	default:
+	}
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("run id: %w", err)
+	}
+	trigger := opts.Trigger
+	if trigger == "" {
+		trigger = "manual"
+	}
+	r := &runState{
+		etl:       e,
+		selectors: selectors,
+		rep:       &reporter{fn: opts.Progress, runID: id.String(), started: time.Now()},
+		run:       &slapipev1.Run{RunId: id.String(), Trigger: trigger},
+	}
+	end := opts.End
+	if end.IsZero() {
+		end = r.rep.started
+	}
+	return r.execute(ctx, end)
+}
+
+// runState is one run in progress.
+type runState struct {
+	etl            *ETL
+	selectors      []string
+	rep            *reporter
+	run            *slapipev1.Run
+	analysisErrors int64
+}
+
+func (r *runState) execute(ctx context.Context, end time.Time) (*slapipev1.Run, error) {
+	e := r.etl
+	started := r.rep.started
+	r.run.StartedAt = ts(started)
+	step := e.cfg.Step
+	// The grid is made of multiples of step since the Unix epoch (not since
+	// time.Time's zero, which Truncate would use).
+	stepMs := step.Milliseconds()
+	endMs := end.UnixMilli()
+	end = time.UnixMilli(endMs - ((endMs%stepMs)+stepMs)%stepMs)
+	start := end.Add(-e.cfg.Range + step)
+
+	series, err := timed(r, "pull", &r.run.PullSeconds, func() ([]promsource.Series, error) {
+		return r.pull(ctx, start, end)
+	})
+	var msgs []kafka.Message
+	if err == nil {
+		r.run.Series = int64(len(series))
+		msgs, err = timed(r, "analyse", &r.run.AnalyseSeconds, func() ([]kafka.Message, error) {
+			return r.analyse(ctx, series)
+		})
+		series = nil // let the GC have the grid while publishing
+	}
+	if err == nil {
+		_, err = timed(r, "publish", &r.run.PublishSeconds, func() (struct{}, error) {
+			r.rep.report("publish", 0, len(msgs), true)
+			return struct{}{}, publish(ctx, e.pub, msgs, func(sent, chunk int) {
+				e.metrics.messages.Add(float64(chunk))
+				r.rep.report("publish", sent, len(msgs), sent == len(msgs))
+			})
+		})
+	}
+
+	finished := time.Now()
+	r.run.FinishedAt = ts(finished)
+	r.run.TotalSeconds = finished.Sub(started).Seconds()
+	r.run.Status = StatusSucceeded
+	if err != nil {
+		r.run.Status = StatusFailed
+		r.run.Error = err.Error()
+	}
+	if perr := r.publishRun(ctx); perr != nil {
+		if err != nil {
+			e.logger.Warn("run record of a failed run not published", "run_id", r.run.RunId, "err", perr)
+		} else {
+			err = perr
+			r.run.Status = StatusFailed
+			r.run.Error = err.Error()
+		}
+	}
+	e.metrics.stageDuration.WithLabelValues("total").Observe(r.run.TotalSeconds)
+	e.metrics.runs.WithLabelValues(r.run.Status).Inc()
+	r.rep.report("done", int(r.run.Series), int(r.run.Series), true)
+	attrs := []any{
+		"run_id", r.run.RunId, "status", r.run.Status, "trigger", r.run.Trigger,
+		"series", r.run.Series, "analysis_errors", r.analysisErrors,
+		"pull_seconds", r.run.PullSeconds, "analyse_seconds", r.run.AnalyseSeconds,
+		"publish_seconds", r.run.PublishSeconds, "total_seconds", r.run.TotalSeconds,
+		"range_start", start, "range_end", end,
+	}
+	if err != nil {
+		e.logger.Error("etl run failed", append(attrs, "err", err)...)
+		return r.run, fmt.Errorf("etl run %s: %w", r.run.RunId, err)
+	}
+	e.logger.Info("etl run finished", attrs...)
+	return r.run, nil
+}
+
+// timed runs one stage, recording its duration in *secs and in the stage
+// histogram.
+func timed[T any](r *runState, stage string, secs *float64, fn func() (T, error)) (T, error) {
+	t0 := time.Now()
+	out, err := fn()
+	*secs = time.Since(t0).Seconds()
+	r.etl.metrics.stageDuration.WithLabelValues(stage).Observe(*secs)
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", stage, err)
+	}
+	return out, nil
+}
+
+// pull plans the queries, runs them bounded-parallel and returns every
+// series once, sorted by id.
+func (r *runState) pull(ctx context.Context, start, end time.Time) ([]promsource.Series, error) {
+	e := r.etl
+	r.rep.report("pull", 0, 0, true)
+	queries, err := e.src.Plan(ctx, r.selectors, start, end)
+	if err != nil {
+		return nil, err
+	}
+	r.rep.report("pull", 0, len(queries), true)
+	results := make([][]promsource.Series, len(queries))
+	var done atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.cfg.Parallelism)
+	for i, q := range queries {
+		g.Go(func() error {
+			ss, err := e.src.Fetch(gctx, q, start, end, e.cfg.Step)
+			if err != nil {
+				return err
+			}
+			results[i] = ss
+			n := int(done.Add(1))
+			r.rep.report("pull", n, len(queries), n == len(queries))
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var all []promsource.Series
+	for _, ss := range results {
+		all = append(all, ss...)
+	}
+	return promsource.Dedup(all), nil
+}
+
+// analyse runs the engine on every series, bounded-parallel, and returns
+// the encoded messages in series order.
+func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]kafka.Message, error) {
+	e := r.etl
+	msgs := make([]kafka.Message, len(series))
+	var done, failed atomic.Int64
+	r.rep.report("analyse", 0, len(series), true)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.cfg.Parallelism)
+	for i := range series {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			s := &series[i]
+			now := time.Now()
+			m := seriesMessage(r.run.RunId, s, now)
+			res, err := e.analyze(analysis.Input{StepSeconds: s.Step.Seconds(), Values: s.Values, Horizon: analysis.DefaultHorizon})
+			if err != nil {
+				failed.Add(1)
+				e.metrics.analysisErrors.Inc()
+				level := slog.LevelWarn
+				if errors.Is(err, analysis.ErrAllGaps) || errors.Is(err, analysis.ErrNoValues) {
+					level = slog.LevelDebug // nothing to analyse is expected, e.g. a counter seen once
+				}
+				e.logger.Log(gctx, level, "series analysis failed, publishing its statistics only",
+					"run_id", r.run.RunId, "series_id", s.ID, "metric", s.Metric, "labels", s.Labels, "err", err)
+			} else {
+				addResult(m, s, res)
+			}
+			b, err := proto.Marshal(m)
+			if err != nil {
+				return fmt.Errorf("encoding series %s: %w", s.ID, err)
+			}
+			msgs[i] = kafka.Message{Topic: e.cfg.Topic, Key: []byte(s.ID), Value: b, Time: now}
+			e.metrics.seriesAnalysed.Inc()
+			n := int(done.Add(1))
+			r.rep.report("analyse", n, len(series), n == len(series))
+			return nil
+		})
+	}
+	err := g.Wait()
+	r.analysisErrors = failed.Load()
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// publishRun writes the run record, keyed by run id. A run whose context
+// ended still gets its record, within runRecordTimeout.
+func (r *runState) publishRun(ctx context.Context) error {
+	b, err := proto.Marshal(r.run)
+	if err != nil {
+		return fmt.Errorf("encoding run record: %w", err)
+	}
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), runRecordTimeout)
+		defer cancel()
+	}
+	msg := kafka.Message{Topic: r.etl.cfg.RunsTopic, Key: []byte(r.run.RunId), Value: b, Time: time.Now()}
+	if err := r.etl.pub.WriteMessages(ctx, msg); err != nil {
+		return fmt.Errorf("publishing run record to %s: %w", r.etl.cfg.RunsTopic, err)
+	}
+	r.etl.metrics.messages.Inc()
+	return nil
+}
