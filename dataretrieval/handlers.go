@@ -1,0 +1,259 @@
+package dataretrieval
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"regexp"
+	"unicode"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/store"
+)
+
+// Page and list bounds of the API.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+	DefaultRuns     = 20
+	MaxRuns         = 1000
+	maxIDLen        = 64
+	maxMetricLen    = 255
+)
+
+var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+
+// ListMetrics lists the stored metric names whose whole name matches the
+// RE2 name_filter, with their series counts, one page at a time.
+func (s *Server) ListMetrics(ctx context.Context, req *slapipev1.ListMetricsRequest) (*slapipev1.ListMetricsResponse, error) {
+	size, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.CompileNameFilter(req.GetNameFilter()); err != nil {
+		return nil, invalid("name_filter: %v", err)
+	}
+	run, tok, err := s.pageStart(ctx, "metrics", req.GetRunId(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	ms, next, err := s.st.ListMetrics(ctx, run, req.GetNameFilter(), store.Page{Size: size, Token: tok})
+	if err != nil {
+		return nil, storeError("listing metrics", err)
+	}
+	return &slapipev1.ListMetricsResponse{Metrics: ms, NextPageToken: encodeToken("metrics", run, next), RunId: run}, nil
+}
+
+// ListSeries lists the stored series, of one metric if metric is set, one
+// page at a time.
+func (s *Server) ListSeries(ctx context.Context, req *slapipev1.ListSeriesRequest) (*slapipev1.ListSeriesResponse, error) {
+	size, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	if m := req.GetMetric(); m != "" {
+		if err := checkMetric(m); err != nil {
+			return nil, err
+		}
+	}
+	run, tok, err := s.pageStart(ctx, "series", req.GetRunId(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	refs, next, err := s.st.ListSeries(ctx, run, req.GetMetric(), store.Page{Size: size, Token: tok})
+	if err != nil {
+		return nil, storeError("listing series", err)
+	}
+	return &slapipev1.ListSeriesResponse{Series: refs, NextPageToken: encodeToken("series", run, next), RunId: run}, nil
+}
+
+// GetStats returns the 1h/3h/12h window statistics of the selected series.
+func (s *Server) GetStats(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetStatsResponse, error) {
+	run, msgs, err := s.analyses(ctx, "getting statistics", q)
+	if err != nil {
+		return nil, err
+	}
+	resp := &slapipev1.GetStatsResponse{RunId: run, ComputedAt: latestComputed(msgs)}
+	for _, m := range msgs {
+		resp.Series = append(resp.Series, &slapipev1.SeriesStats{Series: ref(m), Windows: m.GetWindows()})
+	}
+	return resp, nil
+}
+
+// GetMetadata returns the ADF test, ACF and season of the selected series.
+func (s *Server) GetMetadata(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetMetadataResponse, error) {
+	run, msgs, err := s.analyses(ctx, "getting metadata", q)
+	if err != nil {
+		return nil, err
+	}
+	resp := &slapipev1.GetMetadataResponse{RunId: run, ComputedAt: latestComputed(msgs)}
+	for _, m := range msgs {
+		resp.Series = append(resp.Series, &slapipev1.SeriesMetadata{Series: ref(m), Adf: m.GetAdf(),
+			Acf: m.GetAcf(), Seasonality: m.GetSeasonality()})
+	}
+	return resp, nil
+}
+
+// GetForecast returns the forecast points with their 95 % interval and the
+// predicted min/max/mean of the selected series.
+func (s *Server) GetForecast(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetForecastResponse, error) {
+	run, msgs, err := s.analyses(ctx, "getting forecasts", q)
+	if err != nil {
+		return nil, err
+	}
+	resp := &slapipev1.GetForecastResponse{RunId: run, ComputedAt: latestComputed(msgs)}
+	for _, m := range msgs {
+		resp.Series = append(resp.Series, &slapipev1.SeriesForecast{Series: ref(m), Forecast: m.GetForecast(),
+			RangeEnd: m.GetRangeEnd(), StepSeconds: m.GetStepSeconds()})
+	}
+	return resp, nil
+}
+
+// ListRuns returns the newest runs first (limit 0 means 20).
+func (s *Server) ListRuns(ctx context.Context, req *slapipev1.ListRunsRequest) (*slapipev1.ListRunsResponse, error) {
+	limit := int(req.GetLimit())
+	switch {
+	case limit == 0:
+		limit = DefaultRuns
+	case limit < 0 || limit > MaxRuns:
+		return nil, invalid("limit: must be in 1..%d (0 means %d), got %d", MaxRuns, DefaultRuns, limit)
+	}
+	runs, err := s.st.ListRuns(ctx, limit)
+	if err != nil {
+		return nil, storeError("listing runs", err)
+	}
+	return &slapipev1.ListRunsResponse{Runs: runs}, nil
+}
+
+// analyses validates q and reads its analyses.
+func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQuery) (string, []*slapipev1.SeriesAnalysis, error) {
+	metric, series := q.GetMetric(), q.GetSeriesId()
+	switch {
+	case metric == "" && series == "":
+		return "", nil, invalid("exactly one of metric and series_id must be set, got neither")
+	case metric != "" && series != "":
+		return "", nil, invalid("exactly one of metric and series_id must be set, got both")
+	case metric != "":
+		if err := checkMetric(metric); err != nil {
+			return "", nil, err
+		}
+	default:
+		if err := checkID("series_id", series); err != nil {
+			return "", nil, err
+		}
+	}
+	if err := checkID("run_id", q.GetRunId()); err != nil {
+		return "", nil, err
+	}
+	run, msgs, err := s.st.Analyses(ctx, store.Query{Metric: metric, SeriesID: series, RunID: q.GetRunId()})
+	if err != nil {
+		return "", nil, storeError(op, err)
+	}
+	return run, msgs, nil
+}
+
+// pageStart returns the run a page reads and the store's token: from the
+// page token when there is one (later pages stay on the first page's run),
+// else the asked run or the latest.
+func (s *Server) pageStart(ctx context.Context, kind, runID, token string) (run, storeToken string, err error) {
+	if err := checkID("run_id", runID); err != nil {
+		return "", "", err
+	}
+	if token != "" {
+		t, err := decodeToken(kind, token)
+		if err != nil {
+			return "", "", err
+		}
+		if runID != "" && runID != t.Run {
+			return "", "", invalid("page_token: it continues run %q, not run_id %q", t.Run, runID)
+		}
+		return t.Run, t.Store, nil
+	}
+	if runID != "" {
+		return runID, "", nil
+	}
+	run, err = s.st.LatestRunID(ctx)
+	if err != nil {
+		return "", "", storeError("finding the latest run", err)
+	}
+	return run, "", nil
+}
+
+// pageToken is the service's opaque token: the list, the run and the
+// store's own token.
+type pageToken struct {
+	Kind  string `json:"k"`
+	Run   string `json:"r"`
+	Store string `json:"t"`
+}
+
+func encodeToken(kind, run, storeToken string) string {
+	if storeToken == "" {
+		return ""
+	}
+	b, _ := json.Marshal(pageToken{Kind: kind, Run: run, Store: storeToken}) // strings always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(kind, token string) (pageToken, error) {
+	var t pageToken
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil {
+		err = json.Unmarshal(b, &t)
+	}
+	if err != nil || t.Kind != kind || t.Run == "" || t.Store == "" {
+		return pageToken{}, invalid("page_token: not a token of this list (pass next_page_token of the previous page unchanged)")
+	}
+	return t, nil
+}
+
+func pageSize(n int32) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultPageSize, nil
+	case n < 0 || n > MaxPageSize:
+		return 0, invalid("page_size: must be in 1..%d (0 means %d), got %d", MaxPageSize, DefaultPageSize, n)
+	}
+	return int(n), nil
+}
+
+func checkMetric(m string) error {
+	if len(m) > maxMetricLen || !metricName.MatchString(m) {
+		return invalid("metric %.80q: not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, at most %d bytes)", m, maxMetricLen)
+	}
+	return nil
+}
+
+// checkID accepts "" (not given) or a printable id of at most 64 bytes.
+func checkID(field, id string) error {
+	if len(id) > maxIDLen || !utf8.ValidString(id) {
+		return invalid("%s %.80q: at most %d bytes of UTF-8", field, id, maxIDLen)
+	}
+	for _, r := range id {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return invalid("%s %q: contains the non-printable or space character %U", field, id, r)
+		}
+	}
+	return nil
+}
+
+func ref(m *slapipev1.SeriesAnalysis) *slapipev1.SeriesRef {
+	return &slapipev1.SeriesRef{SeriesId: m.GetSeriesId(), Metric: m.GetMetric(), Labels: m.GetLabels(),
+		Transform: m.GetTransform(), MetricType: m.GetMetricType()}
+}
+
+// latestComputed is the newest computed_at of msgs (they normally share a
+// run, computed within seconds).
+func latestComputed(msgs []*slapipev1.SeriesAnalysis) *timestamppb.Timestamp {
+	var out *timestamppb.Timestamp
+	for _, m := range msgs {
+		c := m.GetComputedAt()
+		if c != nil && (out == nil || c.AsTime().After(out.AsTime())) {
+			out = c
+		}
+	}
+	return out
+}

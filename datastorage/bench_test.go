@@ -1,0 +1,115 @@
+package datastorage
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+)
+
+// benchMessages is how many messages one benchmark iteration moves.
+const benchMessages = 10000
+
+// countingWriter passes writes to the store and notes when the first began
+// and when the wanted number of messages was written.
+type countingWriter struct {
+	Writer
+	want    int
+	mu      sync.Mutex
+	n       int
+	first   time.Time
+	lastEnd time.Time
+	done    chan struct{}
+}
+
+func (c *countingWriter) WriteAnalyses(ctx context.Context, msgs []*slapipev1.SeriesAnalysis) error {
+	c.mu.Lock()
+	if c.first.IsZero() {
+		c.first = time.Now()
+	}
+	c.mu.Unlock()
+	if err := c.Writer.WriteAnalyses(ctx, msgs); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n += len(msgs)
+	if c.n >= c.want && c.lastEnd.IsZero() {
+		c.lastEnd = time.Now()
+		close(c.done)
+	}
+	return nil
+}
+
+// BenchmarkThroughput moves realistic messages (testdata/analysis.json:
+// 3 windows, 41 ACF lags, a 120-value season, 120 forecast points) from an
+// in-process broker into the real store with the default batch size and
+// wait, each iteration a new run (all inserts); "none" stores nothing and
+// measures the consumer alone. "msgs/s" counts from the
+// consumer's start (group join included) to the last write; "steady-msgs/s"
+// from the first write to the last.
+func BenchmarkThroughput(b *testing.B) {
+	for _, d := range append([]string{"none"}, dialects...) {
+		for _, writers := range []int{1, 2, 4} {
+			b.Run(fmt.Sprintf("%s/writers=%d", d, writers), func(b *testing.B) {
+				benchThroughput(b, d, writers)
+			})
+		}
+	}
+}
+
+func benchThroughput(b *testing.B, dialect string, writers int) {
+	var st Writer = nopWriter{}
+	if dialect != "none" {
+		st = freshStore(b, dialect)
+	}
+	brokers := newCluster(b)
+	var total, steady time.Duration
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		run := fmt.Sprintf("bench-%d", i)
+		cfg := Config{Brokers: brokers, Topic: "bench." + run, RunsTopic: "bench." + run + ".runs",
+			DLQTopic: "bench." + run + ".dlq", GroupID: "bench-" + run, Writers: writers}
+		// The production partition count, so that every writer has work.
+		if err := ensureTopics(context.Background(), brokers, DefaultPartitions, cfg.Topic, cfg.RunsTopic); err != nil {
+			b.Fatal(err)
+		}
+		produce(b, brokers, cfg.Topic, analysisMessages(b, genAnalyses(b, run, benchMessages))...)
+		w := &countingWriter{Writer: st, want: benchMessages, done: make(chan struct{})}
+		c, err := New(cfg, w, Deps{Logger: testLogger(b)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		b.StartTimer()
+		start := time.Now()
+		go func() { errc <- c.Run(ctx) }()
+		select {
+		case <-w.done:
+		case err := <-errc:
+			b.Fatalf("consumer stopped: %v", err)
+		}
+		b.StopTimer()
+		total += w.lastEnd.Sub(start)
+		steady += w.lastEnd.Sub(w.first)
+		cancel()
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	n := float64(b.N * benchMessages)
+	b.ReportMetric(n/total.Seconds(), "msgs/s")
+	b.ReportMetric(n/steady.Seconds(), "steady-msgs/s")
+}
+
+// nopWriter stores nothing: it measures the consumer itself (fetch, decode,
+// commit).
+type nopWriter struct{}
+
+func (nopWriter) WriteAnalyses(context.Context, []*slapipev1.SeriesAnalysis) error { return nil }
+func (nopWriter) UpsertRun(context.Context, *slapipev1.Run) error                  { return nil }

@@ -1,0 +1,247 @@
+package datastorage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slapipe/slapipe/store"
+)
+
+// commitTimeout bounds an offset commit; it gets a fresh context so that a
+// batch written just before shutdown is still committed.
+const commitTimeout = 5 * time.Second
+
+// Consumer moves messages from Kafka to a Writer. Create it with New.
+type Consumer struct {
+	cfg    Config
+	w      Writer
+	logger *slog.Logger
+	m      *metrics
+}
+
+type topicPartition struct {
+	topic     string
+	partition int
+}
+
+// New validates cfg (applying defaults) and returns a Consumer writing to w.
+// It does not contact Kafka; Run does.
+func New(cfg Config, w Writer, deps Deps) (*Consumer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if w == nil {
+		return nil, errors.New("datastorage: writer is nil")
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(deps.Registerer, cfg.Topic, cfg.RunsTopic)
+	if err != nil {
+		return nil, err
+	}
+	return &Consumer{cfg: cfg, w: w, logger: logger.With("component", "datastorage"), m: m}, nil
+}
+
+// Run consumes until ctx is done, then returns nil; an unreachable broker
+// or store does not end it (it retries with backoff, logging each failure),
+// so an error means the consumer could not start. A batch's
+// offsets are committed only after its analyses and runs were written and
+// its rejected messages were dead-lettered. When ctx is done, the batches in
+// flight are finished within Config.ShutdownGrace (written, then committed)
+// or abandoned uncommitted; Run then leaves the group and returns nil.
+//
+// One goroutine fetches; Config.Writers goroutines write, each owning the
+// partitions p with p % Writers == its index, so a partition's batches are
+// written and committed in order and a key (always on one partition) is
+// never written by two transactions at once.
+func (c *Consumer) Run(ctx context.Context) error {
+	if err := c.retry(ctx, "create-topics", func(ctx context.Context) error {
+		return ensureTopics(ctx, c.cfg.Brokers, c.cfg.Partitions, c.cfg.Topic, c.cfg.RunsTopic, c.cfg.DLQTopic)
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+
+	// work outlives ctx by the shutdown grace, so the batches in flight can
+	// finish; the reader itself stops fetching as soon as ctx is done.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.ShutdownGrace, cancelWork) })
+	defer stopGrace()
+
+	r := newReader(c.cfg, c.logger)
+	dlq := newDLQWriter(c.cfg, c.logger)
+	defer func() {
+		if err := dlq.Close(); err != nil {
+			c.logger.Warn("closing dlq writer", "err", err)
+		}
+		if err := r.Close(); err != nil {
+			c.logger.Warn("closing kafka reader", "err", err)
+		}
+	}()
+	c.logger.Info("consuming", "brokers", c.cfg.Brokers, "group", c.cfg.GroupID,
+		"topics", []string{c.cfg.Topic, c.cfg.RunsTopic}, "dlq", c.cfg.DLQTopic,
+		"batch_size", c.cfg.BatchSize, "writers", c.cfg.Writers)
+
+	var g errgroup.Group
+	lanes := make([]chan kafka.Message, c.cfg.Writers)
+	for i := range lanes {
+		lanes[i] = make(chan kafka.Message, c.cfg.BatchSize)
+		g.Go(func() error {
+			c.write(ctx, work, r, dlq, lanes[i])
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer func() {
+			for _, l := range lanes {
+				close(l)
+			}
+		}()
+		c.fetch(ctx, r, lanes)
+		return nil
+	})
+	err := g.Wait()
+	c.logger.Info("consumer stopped")
+	return err
+}
+
+// fetch reads messages and hands each to the lane of its partition until
+// ctx is done.
+func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, lanes []chan kafka.Message) {
+	lag := map[topicPartition]int64{}
+	delay := c.cfg.RetryMin
+	for {
+		m, err := r.FetchMessage(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			// kafka-go retries connections itself; an error here is rare
+			// (e.g. the group coordinator lost), so wait and fetch again.
+			c.logger.Warn("fetching from kafka", "err", err, "retry_in", delay)
+			if !sleep(ctx, jitter(delay)) {
+				return
+			}
+			delay = min(2*delay, c.cfg.RetryMax)
+			continue
+		}
+		delay = c.cfg.RetryMin
+		c.m.consumed.WithLabelValues(m.Topic).Inc()
+		tp := topicPartition{m.Topic, m.Partition}
+		l := max(0, m.HighWaterMark-m.Offset-1)
+		c.m.lag.WithLabelValues(m.Topic).Add(float64(l - lag[tp]))
+		lag[tp] = l
+		select {
+		case lanes[m.Partition%len(lanes)] <- m:
+		case <-ctx.Done():
+			return // not stored, not committed: redelivered
+		}
+	}
+}
+
+// write stores and commits the batches of one lane until the lane is
+// closed or ctx is done (after finishing the batch in hand).
+func (c *Consumer) write(ctx, work context.Context, r *kafka.Reader, dlq *kafka.Writer, lane <-chan kafka.Message) {
+	batch := make([]kafka.Message, 0, c.cfg.BatchSize)
+	for {
+		m, ok := <-lane
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], m)
+		open := c.collect(ctx, lane, &batch)
+		if !c.handle(work, r, dlq, batch) || !open || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// collect adds to batch what the lane brings within BatchWait, up to
+// BatchSize messages. It reports false when the lane is closed.
+func (c *Consumer) collect(ctx context.Context, lane <-chan kafka.Message, batch *[]kafka.Message) bool {
+	t := time.NewTimer(c.cfg.BatchWait)
+	defer t.Stop()
+	for len(*batch) < c.cfg.BatchSize {
+		select {
+		case m, ok := <-lane:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, m)
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return true
+		}
+	}
+	return true
+}
+
+// retry calls f until it succeeds, ctx is done or f's error wraps
+// store.ErrInvalidArgument, sleeping between attempts
+// with capped exponential backoff. target names what is written (analyses,
+// runs, dlq: counted in write_errors_total; create-topics: not counted).
+func (c *Consumer) retry(ctx context.Context, target string, f func(context.Context) error) error {
+	delay := c.cfg.RetryMin
+	for attempt := 1; ; attempt++ {
+		err := f(ctx)
+		if err == nil {
+			if attempt > 1 {
+				c.logger.Info("recovered", "target", target, "attempts", attempt)
+			}
+			return nil
+		}
+		if target != "create-topics" {
+			c.m.writeErrors.WithLabelValues(target).Inc()
+		}
+		if ctx.Err() != nil || errors.Is(err, store.ErrInvalidArgument) {
+			// The store refusing the content is final: retrying the same
+			// input cannot succeed.
+			return fmt.Errorf("attempt %d: %w", attempt, err)
+		}
+		c.logger.Warn("attempt failed, retrying", "target", target, "attempt", attempt, "retry_in", delay, "err", err)
+		if !sleep(ctx, jitter(delay)) {
+			return fmt.Errorf("attempt %d: %w", attempt, err)
+		}
+		delay = min(2*delay, c.cfg.RetryMax)
+	}
+}
+
+// jitter spreads d over [0.8d, 1.2d) so replicas do not retry in step.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// sleep waits d or until ctx is done; it reports whether d elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func headerValue(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,343 @@
+package datastorage
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+)
+
+func TestNewValidatesConfig(t *testing.T) {
+	cases := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{"no brokers", Config{}, "brokers"},
+		{"batch too large", Config{Brokers: []string{"b:9092"}, BatchSize: 1e6}, "batch size"},
+		{"negative batch", Config{Brokers: []string{"b:9092"}, BatchSize: -1}, "batch size"},
+		{"same topics", Config{Brokers: []string{"b:9092"}, Topic: "a", RunsTopic: "a"}, "runs topic"},
+		{"dlq is consumed", Config{Brokers: []string{"b:9092"}, DLQTopic: DefaultTopic}, "dlq topic"},
+		{"retry max below min", Config{Brokers: []string{"b:9092"}, RetryMin: 2e9, RetryMax: 1e9}, "retry max"},
+		{"defaults", Config{Brokers: []string{"b:9092"}}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cons, err := New(c.cfg, &fakeWriter{}, Deps{})
+			if c.wantErr != "" {
+				require.ErrorContains(t, err, c.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, DefaultGroupID, cons.cfg.GroupID)
+			require.Equal(t, DefaultBatchSize, cons.cfg.BatchSize)
+			require.Equal(t, DefaultDLQTopic, cons.cfg.DLQTopic)
+		})
+	}
+}
+
+// TestStoresEveryMessage sends 600 analyses, 150 of them twice (a producer
+// retry), and a run: every analysis is stored with its content, the keys
+// sent once are written once, and all offsets end up committed.
+func TestStoresEveryMessage(t *testing.T) {
+	brokers := newCluster(t)
+	const n, dup = 600, 150
+	as := genAnalyses(t, "run-1", n)
+	msgs := analysisMessages(t, as)
+	run := &slapipev1.Run{RunId: "run-1", Status: "succeeded", Series: n, StartedAt: timestamppb.Now()}
+	cfg := testConfig(brokers)
+	produce(t, brokers, DefaultTopic, msgs...)
+	produce(t, brokers, DefaultTopic, msgs[:dup]...)
+	produce(t, brokers, DefaultRunsTopic, runMessage(t, run))
+
+	w := &fakeWriter{}
+	s := startConsumer(t, context.Background(), cfg, w)
+	require.Eventually(t, func() bool {
+		return len(w.keys()) == n && w.runCount() >= 1 && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+	}, waitLong, pollEvery)
+	require.NoError(t, s.stop())
+
+	stored := w.latest()
+	require.Len(t, stored, n)
+	for i, a := range as {
+		got := stored[analysisKey{a.GetRunId(), a.GetSeriesId()}]
+		require.True(t, proto.Equal(a, got), "analysis %d differs", i)
+	}
+	for k, times := range w.keys() {
+		if id, _ := strconv.ParseInt(k.series, 16, 64); id > dup {
+			require.Equal(t, 1, times, "key %v sent once was written %d times", k, times)
+		}
+	}
+	require.True(t, proto.Equal(run, w.runs[0]), "run differs: %v", w.runs[0])
+	require.True(t, committedAll(t, brokers, cfg.GroupID, DefaultRunsTopic))
+	require.Equal(t, float64(n+dup), counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", DefaultTopic))
+	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", DefaultRunsTopic))
+	require.Positive(t, counterValue(t, s.reg, "slapipe_datastorage_batches_total", "", ""))
+	require.Equal(t, 0.0, counterValue(t, s.reg, "slapipe_datastorage_consumer_lag", "topic", DefaultTopic))
+}
+
+// TestDeadLetters sends bad messages between good ones: each bad one lands
+// in the DLQ with its reason and origin, the good ones are stored, and the
+// bad ones' offsets are committed.
+func TestDeadLetters(t *testing.T) {
+	brokers := newCluster(t)
+	cfg := testConfig(brokers)
+	good := genAnalyses(t, "run-dlq", 2)
+	noSeries := proto.Clone(good[0]).(*slapipev1.SeriesAnalysis)
+	noSeries.SeriesId = ""
+	noSeriesBytes, err := proto.Marshal(noSeries)
+	require.NoError(t, err)
+	noRunBytes, err := proto.Marshal(&slapipev1.Run{Status: "succeeded"})
+	require.NoError(t, err)
+	longID := proto.Clone(good[0]).(*slapipev1.SeriesAnalysis)
+	longID.SeriesId = strings.Repeat("f", 65)
+	longIDBytes, err := proto.Marshal(longID)
+	require.NoError(t, err)
+
+	cases := []struct {
+		key, topic string
+		value      []byte
+		wantErr    string
+	}{
+		{"garbage", DefaultTopic, []byte("not a protobuf at all"), "decoding SeriesAnalysis"},
+		{"no-series", DefaultTopic, noSeriesBytes, "series_id is empty"},
+		{"bad-run", DefaultRunsTopic, []byte{0xff, 0xff, 0xff}, "decoding Run"},
+		{"no-run-id", DefaultRunsTopic, noRunBytes, "run_id is empty"},
+		{"long-id", DefaultTopic, longIDBytes, "series_id: invalid argument"},
+	}
+	goodMsgs := analysisMessages(t, good)
+	produce(t, brokers, DefaultTopic, goodMsgs[0])
+	for _, c := range cases {
+		produce(t, brokers, c.topic, kafka.Message{Key: []byte(c.key), Value: c.value,
+			Headers: []kafka.Header{{Key: "origin", Value: []byte("test")}}})
+	}
+	produce(t, brokers, DefaultTopic, goodMsgs[1])
+
+	w := &fakeWriter{}
+	s := startConsumer(t, context.Background(), cfg, w)
+	require.Eventually(t, func() bool {
+		return len(w.keys()) == 2 && committedAll(t, brokers, cfg.GroupID, DefaultTopic) &&
+			committedAll(t, brokers, cfg.GroupID, DefaultRunsTopic)
+	}, waitLong, pollEvery)
+
+	dead := consumeAll(t, brokers, DefaultDLQTopic, len(cases))
+	require.Len(t, dead, len(cases))
+	byKey := map[string]kafka.Message{}
+	for _, m := range dead {
+		byKey[string(m.Key)] = m
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			m, ok := byKey[c.key]
+			require.True(t, ok, "no dead letter with key %q", c.key)
+			require.Equal(t, c.value, m.Value)
+			h := map[string]string{}
+			for _, x := range m.Headers {
+				h[x.Key] = string(x.Value)
+			}
+			require.Contains(t, h[HeaderError], c.wantErr)
+			require.Equal(t, c.topic, h[HeaderTopic])
+			require.Equal(t, "test", h["origin"])
+			p, err := strconv.Atoi(h[HeaderPartition])
+			require.NoError(t, err)
+			require.Less(t, p, testPartitions)
+			_, err = strconv.ParseInt(h[HeaderOffset], 10, 64)
+			require.NoError(t, err)
+		})
+	}
+	require.Equal(t, float64(len(cases)), counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+	require.Zero(t, w.runCount())
+}
+
+// TestStoreDownRetriesWithoutCommit starts with the store down: while it
+// is down nothing is committed, and once it is back every message is stored
+// and committed, each once.
+func TestStoreDownRetriesWithoutCommit(t *testing.T) {
+	brokers := newCluster(t)
+	cfg := testConfig(brokers)
+	const n = 250
+	as := genAnalyses(t, "run-retry", n)
+	produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+
+	w := &fakeWriter{}
+	w.down.Store(true)
+	s := startConsumer(t, context.Background(), cfg, w)
+	require.Eventually(t, func() bool { return w.failures() >= 6 }, waitLong, pollEvery)
+	require.False(t, committedAll(t, brokers, cfg.GroupID, DefaultTopic), "offsets committed while the store was down")
+	require.Empty(t, w.keys())
+	w.down.Store(false)
+
+	require.Eventually(t, func() bool {
+		return len(w.keys()) == n && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+	}, waitLong, pollEvery)
+	require.Equal(t, float64(w.failures()), counterValue(t, s.reg, "slapipe_datastorage_write_errors_total", "target", "analyses"))
+	for k, times := range w.keys() {
+		require.Equal(t, 1, times, "key %v", k)
+	}
+}
+
+// TestRestartMidStream stops a consumer after a few batches and starts
+// another in the same group: together they store everything, and what the
+// second one writes again is at most the first one's batches in flight.
+func TestRestartMidStream(t *testing.T) {
+	cases := []struct {
+		name string
+		// crash makes the first consumer die inside its third write, before
+		// the transaction commits, instead of stopping between batches.
+		crash bool
+	}{
+		{"stop between batches", false},
+		{"crash inside a write", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			brokers := newCluster(t)
+			cfg := testConfig(brokers)
+			cfg.BatchSize = 50
+			const n, stopAfter = 1000, 3
+			as := genAnalyses(t, "run-restart", n)
+			produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+
+			first := &fakeWriter{}
+			ctx1, stop1 := context.WithCancel(context.Background())
+			stopped := make(chan struct{})
+			if c.crash {
+				cfg.ShutdownGrace = 1 // ns: a crash leaves no time to finish
+				first.before = func(ctx context.Context, call int) error {
+					if call == stopAfter {
+						close(stopped)
+						stop1()
+						<-ctx.Done() // the transaction never commits
+						return ctx.Err()
+					}
+					return nil
+				}
+			} else {
+				first.after = func(batches int) {
+					if batches == stopAfter {
+						close(stopped)
+						stop1()
+					}
+				}
+			}
+			s1 := startConsumer(t, ctx1, cfg, first)
+			<-stopped
+			require.NoError(t, s1.stop())
+			firstKeys := first.keys()
+			wantFirst := (stopAfter - 1) * cfg.BatchSize
+			if !c.crash {
+				wantFirst = stopAfter * cfg.BatchSize
+			}
+			// The consumer may stop with a partial batch in flight.
+			require.GreaterOrEqual(t, len(firstKeys), wantFirst)
+			require.Less(t, len(firstKeys), n)
+
+			second := &fakeWriter{}
+			startConsumer(t, context.Background(), cfg, second)
+			require.Eventually(t, func() bool {
+				union := second.keys()
+				for k := range firstKeys {
+					union[k]++
+				}
+				return len(union) == n && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+			}, waitLong, pollEvery)
+
+			again := 0
+			for k := range second.keys() {
+				if firstKeys[k] > 0 {
+					again++
+				}
+			}
+			// At most the batches in flight (one per writer) are written again.
+			require.LessOrEqual(t, again, DefaultWriters*cfg.BatchSize, "rewritten by the second consumer")
+			for _, w := range []*fakeWriter{first, second} {
+				for k, times := range w.keys() {
+					require.Equal(t, 1, times, "key %v written twice by one consumer", k)
+				}
+			}
+		})
+	}
+}
+
+// TestShutdownFinishesInFlightBatch cancels the consumer while a write is
+// in progress: the write completes and its offsets are committed.
+func TestShutdownFinishesInFlightBatch(t *testing.T) {
+	brokers := newCluster(t)
+	cfg := testConfig(brokers)
+	cfg.BatchSize = 1000
+	const n = 120
+	produce(t, brokers, DefaultTopic, analysisMessages(t, genAnalyses(t, "run-drain", n))...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	writing := make(chan struct{})
+	var once sync.Once
+	w := &fakeWriter{}
+	w.before = func(context.Context, int) error {
+		once.Do(func() {
+			close(writing)
+			cancel() // SIGTERM arrives mid-write
+		})
+		return nil
+	}
+	s := startConsumer(t, ctx, cfg, w)
+	<-writing
+	require.NoError(t, s.stop())
+	written := len(w.keys())
+	require.Positive(t, written)
+	// Whatever was written was committed: a new consumer in the group gets
+	// exactly the rest.
+	rest := &fakeWriter{}
+	startConsumer(t, context.Background(), cfg, rest)
+	require.Eventually(t, func() bool {
+		return written+len(rest.keys()) == n && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+	}, waitLong, pollEvery)
+	for k := range rest.keys() {
+		require.Zero(t, w.keys()[k], "key %v written by both", k)
+	}
+}
+
+// TestStoreRefusalGoesToDLQ makes the store refuse one message of a batch
+// as invalid: that message is dead-lettered, the rest of its batch stored.
+func TestStoreRefusalGoesToDLQ(t *testing.T) {
+	brokers := newCluster(t)
+	cfg := testConfig(brokers)
+	as := genAnalyses(t, "run-refuse", 40)
+	produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+	w := &fakeWriter{refuse: as[7].GetSeriesId()}
+	s := startConsumer(t, context.Background(), cfg, w)
+	require.Eventually(t, func() bool {
+		return len(w.keys()) == len(as)-1 && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+	}, waitLong, pollEvery)
+	dead := consumeAll(t, brokers, DefaultDLQTopic, 1)
+	require.Len(t, dead, 1)
+	require.Equal(t, as[7].GetSeriesId(), string(dead[0].Key))
+	require.Contains(t, headerValue(dead[0], HeaderError), "refused by the fake")
+	require.Zero(t, w.keys()[analysisKey{"run-refuse", as[7].GetSeriesId()}])
+	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+}
+
+func TestDecodeBatchKeepsLastOfAKey(t *testing.T) {
+	as := genAnalyses(t, "r", 2)
+	newer := proto.Clone(as[0]).(*slapipev1.SeriesAnalysis)
+	newer.Gaps = 99
+	var msgs []kafka.Message
+	for _, a := range []*slapipev1.SeriesAnalysis{as[0], as[1], newer} {
+		m := analysisMessages(t, []*slapipev1.SeriesAnalysis{a})[0]
+		m.Topic = DefaultTopic
+		msgs = append(msgs, m)
+	}
+	msgs = append(msgs, kafka.Message{Topic: "elsewhere", Value: []byte("x")})
+	d := decodeBatch(msgs, DefaultTopic, DefaultRunsTopic)
+	require.Len(t, d.analyses, 2)
+	require.Equal(t, int64(99), d.analyses[0].GetGaps())
+	require.Len(t, d.rejected, 1)
+	require.True(t, strings.Contains(headerValue(d.rejected[0], HeaderError), "unexpected topic"))
+}

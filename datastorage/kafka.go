@@ -1,0 +1,76 @@
+package datastorage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// ensureTopics creates the topics that do not exist yet; existing topics
+// keep their partition count.
+func ensureTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	req := &kafka.CreateTopicsRequest{}
+	for _, t := range topics {
+		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
+	}
+	res, err := client.CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("creating kafka topics %v on %v: %w", topics, brokers, err)
+	}
+	for topic, err := range res.Errors {
+		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("creating kafka topic %s: %w", topic, err)
+		}
+	}
+	return nil
+}
+
+// newReader is the group reader on both consumed topics. Offsets are only
+// committed explicitly (CommitInterval 0 makes CommitMessages synchronous).
+func newReader(cfg Config, logger *slog.Logger) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:     cfg.Brokers,
+		GroupID:     cfg.GroupID,
+		GroupTopics: []string{cfg.Topic, cfg.RunsTopic},
+		// The next batch is prefetched while the current one is written.
+		QueueCapacity: cfg.BatchSize,
+		MinBytes:      1,
+		MaxBytes:      16 << 20,
+		// kafka-go asks the broker to answer 1 s before MaxWait (its RTT
+		// margin) when MaxWait >= 1 s, but only MaxWait/4 before it below;
+		// a busy broker then misses the deadline and the fetch fails.
+		MaxWait:               2 * time.Second,
+		CommitInterval:        0,
+		StartOffset:           kafka.FirstOffset,
+		WatchPartitionChanges: true,
+		Logger:                kafkaLogger(logger, slog.LevelDebug),
+		ErrorLogger:           kafkaLogger(logger, slog.LevelWarn),
+	})
+}
+
+// newDLQWriter writes dead letters synchronously with acks from all
+// replicas, keyed like the originals.
+func newDLQWriter(cfg Config, logger *slog.Logger) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Topic:        cfg.DLQTopic,
+		Balancer:     &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll,
+		BatchTimeout: 10 * time.Millisecond,
+		Logger:       kafkaLogger(logger, slog.LevelDebug),
+		ErrorLogger:  kafkaLogger(logger, slog.LevelWarn),
+	}
+}
+
+func kafkaLogger(l *slog.Logger, lvl slog.Level) kafka.Logger {
+	return kafka.LoggerFunc(func(msg string, args ...any) {
+		if l.Enabled(context.Background(), lvl) {
+			l.Log(context.Background(), lvl, "kafka: "+fmt.Sprintf(msg, args...))
+		}
+	})
+}

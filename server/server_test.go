@@ -1,0 +1,276 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+const testService = "slapipe.test.Probe"
+
+// probe is a hand-written service: Boom panics, Block waits for release.
+type probe struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func unary(name string, h func(ctx context.Context) error) grpc.MethodDesc {
+	return grpc.MethodDesc{
+		MethodName: name,
+		Handler: func(srv any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
+			in := new(emptypb.Empty)
+			if err := dec(in); err != nil {
+				return nil, err
+			}
+			call := func(ctx context.Context, _ any) (any, error) { return &emptypb.Empty{}, h(ctx) }
+			if icpt == nil {
+				return call(ctx, in)
+			}
+			return icpt(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + testService + "/" + name}, call)
+		},
+	}
+}
+
+func (p *probe) register(srv *grpc.Server) {
+	srv.RegisterService(&grpc.ServiceDesc{
+		ServiceName: testService,
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{
+			unary("Boom", func(context.Context) error { panic("boom") }),
+			unary("Block", func(context.Context) error {
+				close(p.started)
+				<-p.release
+				return nil
+			}),
+		},
+	}, p)
+}
+
+type running struct {
+	srv  *grpc.Server
+	conn *grpc.ClientConn
+	reg  *prometheus.Registry
+	stop context.CancelFunc
+	done chan error
+	p    *probe
+
+	waitOnce sync.Once
+	err      error
+}
+
+// wait returns what ServeGRPC returned; it may be called more than once.
+func (r *running) wait() error {
+	r.waitOnce.Do(func() { r.err = <-r.done })
+	return r.err
+}
+
+// start builds a server with NewGRPC, serves it on a loopback port and dials it.
+func start(t *testing.T) *running {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	srv := NewGRPC(GRPCOptions{Registerer: reg})
+	p := &probe{started: make(chan struct{}), release: make(chan struct{})}
+	p.register(srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- ServeGRPC(ctx, srv, "", func(a net.Addr) { addrc <- a }) }()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("ServeGRPC returned before listening: %v", err)
+	}
+	conn, err := grpc.NewClient(addr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	r := &running{srv: srv, conn: conn, reg: reg, stop: cancel, done: done, p: p}
+	t.Cleanup(func() {
+		_ = conn.Close()
+		cancel()
+		_ = r.wait()
+	})
+	return r
+}
+
+func TestHealthServing(t *testing.T) {
+	r := start(t)
+	hc := healthpb.NewHealthClient(r.conn)
+	for _, svc := range []string{"", testService} {
+		resp, err := hc.Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
+		require.NoError(t, err, "service %q", svc)
+		require.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus(), "service %q", svc)
+	}
+}
+
+func TestReflectionListsServices(t *testing.T) {
+	r := start(t)
+	stream, err := reflectionpb.NewServerReflectionClient(r.conn).ServerReflectionInfo(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{ListServices: "*"},
+	}))
+	resp, err := stream.Recv()
+	require.NoError(t, err)
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	require.Contains(t, names, "grpc.health.v1.Health")
+	require.Contains(t, names, "grpc.reflection.v1.ServerReflection")
+	require.Contains(t, names, testService)
+}
+
+func TestPanicBecomesInternalAndIsCounted(t *testing.T) {
+	r := start(t)
+	for i := 1; i <= 2; i++ {
+		err := r.conn.Invoke(context.Background(), "/"+testService+"/Boom", &emptypb.Empty{}, &emptypb.Empty{})
+		require.Equal(t, codes.Internal, status.Code(err), "call %d: %v", i, err)
+		require.Equal(t, float64(i), metricValue(t, r.reg, "slapipe_grpc_panics_total", nil))
+	}
+	// The metrics interceptor sees the code recovery produced.
+	require.Equal(t, 2.0, metricValue(t, r.reg, "grpc_server_handled_total",
+		map[string]string{"grpc_method": "Boom", "grpc_code": "Internal"}))
+}
+
+func TestMetricsEndpointAfterCall(t *testing.T) {
+	r := start(t)
+	_, err := healthpb.NewHealthClient(r.conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- ServeMetrics(ctx, "", r.reg, nil, func(a net.Addr) { addrc <- a }) }()
+	addr := (<-addrc).String()
+
+	cases := []struct {
+		path, want string
+	}{
+		{"/metrics", `grpc_server_handled_total{grpc_code="OK",grpc_method="Check",grpc_service="grpc.health.v1.Health",grpc_type="unary"} 1`},
+		{"/metrics", "grpc_server_handling_seconds_bucket"},
+		{"/healthz", "ok"},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			resp, err := http.Get("http://" + addr + c.path)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Contains(t, string(body), c.want)
+		})
+	}
+	cancel()
+	require.NoError(t, <-done)
+	_, err = http.Get("http://" + addr + "/healthz")
+	require.Error(t, err, "metrics server still answering after shutdown")
+}
+
+func TestGracefulStopLetsInFlightCallFinish(t *testing.T) {
+	r := start(t)
+	callErr := make(chan error, 1)
+	go func() {
+		callErr <- r.conn.Invoke(context.Background(), "/"+testService+"/Block", &emptypb.Empty{}, &emptypb.Empty{})
+	}()
+	<-r.p.started
+	r.stop()
+	// Health flips to NOT_SERVING right before GracefulStop starts waiting.
+	hs := Health(r.srv)
+	require.NotNil(t, hs)
+	require.Eventually(t, func() bool {
+		resp, err := hs.Check(context.Background(), &healthpb.HealthCheckRequest{})
+		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING
+	}, ShutdownTimeout, 0.01e9)
+	select {
+	case err := <-r.done:
+		t.Fatalf("ServeGRPC returned with a call in flight: %v", err)
+	default:
+	}
+	close(r.p.release)
+	require.NoError(t, <-callErr, "in-flight call must complete during graceful stop")
+	require.NoError(t, r.wait())
+}
+
+func TestListenErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	cases := []struct {
+		name, listen string
+	}{
+		{"port in use", busy.Addr().String()},
+		{"bad address", "not-an-address"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := ServeGRPC(context.Background(), NewGRPC(GRPCOptions{}), c.listen, nil)
+			require.ErrorContains(t, err, "grpc listen on "+c.listen)
+			err = ServeMetrics(context.Background(), c.listen, prometheus.NewRegistry(), nil, nil)
+			require.ErrorContains(t, err, "metrics listen on "+c.listen)
+		})
+	}
+}
+
+func TestTwoServersShareOneRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a := NewGRPC(GRPCOptions{Registerer: reg})
+	b := NewGRPC(GRPCOptions{Registerer: reg})
+	require.NotNil(t, a)
+	require.NotNil(t, b)
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	var names []string
+	for _, f := range families {
+		names = append(names, f.GetName())
+	}
+	require.Contains(t, names, "slapipe_grpc_panics_total")
+}
+
+// metricValue returns the counter value of the one series of name whose
+// labels include want.
+func metricValue(t *testing.T, g prometheus.Gatherer, name string, want map[string]string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if hasLabels(m, want) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s%v", name, want)
+	return 0
+}
+
+func hasLabels(m *dto.Metric, want map[string]string) bool {
+	got := map[string]string{}
+	for _, l := range m.GetLabel() {
+		got[l.GetName()] = l.GetValue()
+	}
+	for k, v := range want {
+		if !strings.EqualFold(got[k], v) {
+			return false
+		}
+	}
+	return true
+}
