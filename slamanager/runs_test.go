@@ -1,0 +1,196 @@
+package slamanager
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+)
+
+// gatedETL reports "pull 0/10", signals started, waits for release, reports
+// "analyse 10/10" and succeeds.
+type gatedETL struct {
+	calls   atomic.Int32
+	started chan string // trigger of each run
+	release chan struct{}
+}
+
+func newGatedETL() *gatedETL {
+	return &gatedETL{started: make(chan string, 4), release: make(chan struct{})}
+}
+
+func (e *gatedETL) Run(ctx context.Context, opts etlRunOptions) (*slapipev1.Run, error) {
+	n := e.calls.Add(1)
+	id := "run-" + string(rune('0'+n))
+	begin := time.Now()
+	opts.Progress(etlProgress{RunID: id, Stage: "pull", Done: 0, Total: 10, Elapsed: time.Millisecond})
+	select {
+	case e.started <- opts.Trigger:
+	default: // later scheduled runs are not watched
+	}
+	select {
+	case <-e.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	opts.Progress(etlProgress{RunID: id, Stage: "analyse", Done: 10, Total: 10, Elapsed: 2 * time.Millisecond})
+	return &slapipev1.Run{RunId: id, Status: "succeeded", Series: 10, Trigger: opts.Trigger,
+		StartedAt: timestamppb.New(begin), FinishedAt: timestamppb.Now(), TotalSeconds: 0.002}, nil
+}
+
+// serve runs m on a free loopback port until the test ends and returns a
+// connected client.
+func serve(t testing.TB, m *Manager) *grpc.ClientConn {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	select {
+	case <-m.Ready():
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	conn, err := grpc.NewClient(m.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func drain(t *testing.T, s grpc.ServerStreamingClient[slapipev1.ETLProgress]) []*slapipev1.ETLProgress {
+	t.Helper()
+	var out []*slapipev1.ETLProgress
+	for {
+		p, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		require.NoError(t, err)
+		out = append(out, p)
+	}
+}
+
+func TestRunETLSingleFlight(t *testing.T) {
+	etl := newGatedETL()
+	m, err := New(Config{Listen: "127.0.0.1:0"}, Deps{Store: &memStore{}, Source: &fakeSource{}, ETL: etl, Registerer: prometheus.NewRegistry()})
+	require.NoError(t, err)
+	conn := serve(t, m)
+	client := slapipev1.NewSLAManagerClient(conn)
+	ctx := context.Background()
+
+	health, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "slapipe.v1.SLAManager"})
+	require.NoError(t, err)
+	require.Equal(t, healthpb.HealthCheckResponse_SERVING, health.Status)
+
+	a, err := client.RunETL(ctx, &slapipev1.RunETLRequest{})
+	require.NoError(t, err)
+	first, err := a.Recv()
+	require.NoError(t, err)
+	require.Equal(t, "manual", <-etl.started)
+	require.Equal(t, "run-1", first.RunId)
+	require.Equal(t, "pull", first.Stage)
+	require.Equal(t, int64(10), first.Total)
+	require.False(t, first.Attached)
+
+	b, err := client.RunETL(ctx, &slapipev1.RunETLRequest{})
+	require.NoError(t, err)
+	joined, err := b.Recv()
+	require.NoError(t, err)
+	require.Equal(t, "run-1", joined.RunId)
+	require.True(t, joined.Attached, "the second caller attaches")
+
+	runs, err := client.ListRuns(ctx, &slapipev1.ListRunsRequest{})
+	require.NoError(t, err)
+	require.Len(t, runs.Runs, 1)
+	require.Equal(t, "running", runs.Runs[0].Status, "the run in flight is listed")
+
+	close(etl.release)
+	for _, s := range []struct {
+		name     string
+		stream   grpc.ServerStreamingClient[slapipev1.ETLProgress]
+		attached bool
+	}{{"starter", a, false}, {"attached", b, true}} {
+		msgs := drain(t, s.stream)
+		require.Len(t, msgs, 2, "%s: analyse progress, then the summary", s.name)
+		require.Equal(t, "analyse", msgs[0].Stage)
+		require.Equal(t, int64(10), msgs[0].Done)
+		last := msgs[1]
+		require.Equal(t, "done", last.Stage)
+		require.Equal(t, s.attached, last.Attached)
+		require.Equal(t, "run-1", last.Run.RunId, "%s: one run for both", s.name)
+		require.Equal(t, "succeeded", last.Run.Status)
+	}
+	require.Equal(t, int32(1), etl.calls.Load(), "two callers, one run")
+	require.Equal(t, 1.0, testutil.ToFloat64(m.met.etlAttached))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.met.etlRuns.WithLabelValues("manual", "succeeded")))
+
+	runs, err = client.ListRuns(ctx, &slapipev1.ListRunsRequest{})
+	require.NoError(t, err)
+	require.Len(t, runs.Runs, 1)
+	require.Equal(t, "succeeded", runs.Runs[0].Status, "finished runs are listed before the store has them")
+
+	_, err = drain2(client.RunETL(ctx, &slapipev1.RunETLRequest{Selectors: []string{"up or vector(1)"}}))
+	require.Equal(t, codes.InvalidArgument, codeOf(err))
+	require.Contains(t, err.Error(), "selectors[0]: invalid selector")
+}
+
+// drain2 reads a stream to its end and returns its error.
+func drain2(s grpc.ServerStreamingClient[slapipev1.ETLProgress], err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for {
+		if _, err := s.Recv(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+		n++
+	}
+}
+
+func TestScheduledRunSharesTheFlight(t *testing.T) {
+	etl := newGatedETL()
+	m, err := New(Config{Listen: "127.0.0.1:0", ETLInterval: 10 * time.Millisecond},
+		Deps{Store: &memStore{}, Source: &fakeSource{}, ETL: etl})
+	require.NoError(t, err)
+	client := slapipev1.NewSLAManagerClient(serve(t, m))
+
+	require.Equal(t, "schedule", <-etl.started, "the schedule starts a run")
+	s, err := client.RunETL(context.Background(), &slapipev1.RunETLRequest{})
+	require.NoError(t, err)
+	first, err := s.Recv()
+	require.NoError(t, err)
+	require.True(t, first.Attached, "a manual request joins the scheduled run")
+	close(etl.release)
+	msgs := drain(t, s)
+	last := msgs[len(msgs)-1]
+	require.Equal(t, "schedule", last.Run.Trigger)
+	require.Equal(t, "run-1", last.Run.RunId)
+}
+
+func TestRunETLWithoutETL(t *testing.T) {
+	m, err := New(Config{Listen: "127.0.0.1:0"}, Deps{Store: &memStore{}, Source: &fakeSource{}})
+	require.NoError(t, err)
+	client := slapipev1.NewSLAManagerClient(serve(t, m))
+	_, err = drain2(client.RunETL(context.Background(), &slapipev1.RunETLRequest{}))
+	require.Equal(t, codes.FailedPrecondition, codeOf(err))
+}

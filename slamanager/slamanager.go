@@ -1,0 +1,251 @@
+// Package slamanager is slapipe's SLA manager: a gRPC service
+// (slapipe.v1.SLAManager) that keeps an editable, persisted set of objectives
+// (a metric selector with a lower and/or upper bound), counts how each series
+// of each objective behaved over the last 1 h, 3 h and 12 h from Prometheus'
+// raw ranges, estimates the probability of leaving the bounds within the next
+// 10 minutes from the stored Holt-Winters forecasts, and runs the ETL on
+// demand (single-flight, with streamed progress) and on a schedule. When
+// Prometheus does not answer in time it serves the latest stored snapshot,
+// marked stale with its age, instead of failing.
+package slamanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/etl/promsource"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/server"
+	"github.com/slapipe/slapipe/store"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultListen      = "127.0.0.1:50051"
+	DefaultStep        = 5 * time.Second
+	DefaultPromTimeout = 1500 * time.Millisecond
+	// HorizonSeconds is the prediction horizon: 10 minutes.
+	HorizonSeconds = 600
+	// defaultStaleAfter marks predictions stale when no schedule says better.
+	defaultStaleAfter = 15 * time.Minute
+	// storeTimeout bounds every store call made while answering, so that a
+	// degraded answer (PromTimeout + store) stays within 3 s.
+	storeTimeout = time.Second
+)
+
+// Config configures the SLA manager. The zero value of each field means its
+// default.
+type Config struct {
+	// Listen is the gRPC listen address; "" means DefaultListen.
+	Listen string
+	// PrometheusURL is where metric names, metadata and series counts are
+	// read (ListMetrics, unknown-metric warnings).
+	PrometheusURL string
+	// ETLInterval is the period of scheduled ETL runs; 0 disables them.
+	ETLInterval time.Duration
+	// PromTimeout bounds each answer's Prometheus calls; when exceeded the
+	// stored snapshot is served. 0 means DefaultPromTimeout.
+	PromTimeout time.Duration
+	// Step is the sampling step of violation counting (the ETL step); 0
+	// means DefaultStep.
+	Step time.Duration
+	// WatchList is what a run analyses besides the SLA set's selectors when
+	// the request names none; nil means the ETL's default watch list.
+	WatchList []string
+}
+
+// Store is the subset of store.API the manager uses.
+type Store interface {
+	ListRuns(ctx context.Context, limit int) ([]*slapipev1.Run, error)
+	LatestRunID(ctx context.Context) (string, error)
+	Analyses(ctx context.Context, q store.Query) (runID string, msgs []*slapipev1.SeriesAnalysis, err error)
+	SaveSLA(ctx context.Context, objectives []*slapipev1.Objective, actor string) (*slapipev1.SLASet, error)
+	LoadSLA(ctx context.Context) (*slapipev1.SLASet, error)
+	SaveViolations(ctx context.Context, v *slapipev1.GetViolationsResponse) error
+	LatestViolations(ctx context.Context) (*slapipev1.GetViolationsResponse, error)
+}
+
+// ETLRunner runs one ETL pass; *etl.ETL implements it.
+type ETLRunner interface {
+	Run(ctx context.Context, opts etl.RunOptions) (*slapipev1.Run, error)
+}
+
+// RangeSource reads raw ranges from Prometheus, counters already turned into
+// per-second rates; etl's Prometheus source implements it.
+type RangeSource interface {
+	Pull(ctx context.Context, selector string, start, end time.Time, step time.Duration) ([]promsource.Series, error)
+}
+
+// The production implementations satisfy the interfaces.
+var (
+	_ Store       = store.API(nil)
+	_ ETLRunner   = (*etl.ETL)(nil)
+	_ RangeSource = (*promsource.Source)(nil)
+)
+
+// Deps are the manager's collaborators. Store is required; a nil Source is
+// built from Config.PrometheusURL (bounded by PromTimeout); a nil ETL makes
+// RunETL answer FailedPrecondition.
+type Deps struct {
+	Store      Store
+	ETL        ETLRunner
+	Source     RangeSource
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Manager implements slapipev1.SLAManagerServer. Its methods are safe for
+// concurrent use; RunETL needs Run to be running (it owns the runs).
+type Manager struct {
+	slapipev1.UnimplementedSLAManagerServer
+
+	cfg     Config
+	store   Store
+	etl     ETLRunner
+	source  RangeSource
+	catalog catalog
+	log     *slog.Logger
+	met     *metrics
+	now     func() time.Time
+
+	slaMu  sync.Mutex // serialises read-modify-write of the set
+	setMu  sync.RWMutex
+	cached *slapipev1.SLASet // last set read or written, for a store outage
+	// pred is the last predictions answer, reused until a new run is
+	// stored and served stale through a store outage.
+	pred *predCache
+
+	runs *runs
+
+	vflight singleflight.Group
+	vmu     sync.Mutex
+	vcache  *violationsCache
+	vdownTo time.Time // Prometheus considered down until then
+
+	addrMu    sync.Mutex
+	addr      net.Addr
+	ready     chan struct{}
+	readyOnce sync.Once
+}
+
+// New validates cfg, applies defaults and returns a manager; nothing runs
+// until Run.
+func New(cfg Config, deps Deps) (*Manager, error) {
+	if deps.Store == nil {
+		return nil, errors.New("slamanager: a store is required")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.Step == 0 {
+		cfg.Step = DefaultStep
+	}
+	if cfg.PromTimeout == 0 {
+		cfg.PromTimeout = DefaultPromTimeout
+	}
+	switch {
+	case cfg.Step < 0:
+		return nil, fmt.Errorf("slamanager: step: must be positive (got %s)", cfg.Step)
+	case cfg.PromTimeout < 0:
+		return nil, fmt.Errorf("slamanager: prom timeout: must be positive (got %s)", cfg.PromTimeout)
+	case cfg.ETLInterval < 0:
+		return nil, fmt.Errorf("slamanager: etl interval: must be 0 (disabled) or positive (got %s)", cfg.ETLInterval)
+	}
+	if cfg.WatchList == nil {
+		cfg.WatchList = defaultWatchList
+	}
+	for i, s := range cfg.WatchList {
+		if _, _, err := promsource.ParseSelector(s); err != nil {
+			return nil, fmt.Errorf("slamanager: watch list[%d]: %w", i, err)
+		}
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Source == nil {
+		if cfg.PrometheusURL == "" {
+			return nil, errors.New("slamanager: a prometheus url or source is required")
+		}
+		src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.PromTimeout, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("slamanager: %w", err)
+		}
+		deps.Source = src
+	}
+	m := &Manager{
+		cfg:    cfg,
+		store:  deps.Store,
+		etl:    deps.ETL,
+		source: deps.Source,
+		log:    logger.With("component", "slamanager"),
+		now:    time.Now,
+		ready:  make(chan struct{}),
+	}
+	if cfg.PrometheusURL != "" {
+		if _, err := url.ParseRequestURI(cfg.PrometheusURL); err != nil {
+			return nil, fmt.Errorf("slamanager: prometheus url %q: %w", cfg.PrometheusURL, err)
+		}
+		c, err := newPromCatalog(cfg.PrometheusURL)
+		if err != nil {
+			return nil, fmt.Errorf("slamanager: prometheus client: %w", err)
+		}
+		m.catalog = c
+	}
+	met, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("slamanager: registering metrics: %w", err)
+	}
+	m.met = met
+	m.runs = newRuns()
+	return m, nil
+}
+
+// Run serves gRPC on cfg.Listen and runs the ETL schedule until ctx is done
+// or one of them fails; it returns nil after a shutdown asked by ctx.
+func (m *Manager) Run(ctx context.Context) error {
+	srv := server.NewGRPC(server.GRPCOptions{Registerer: m.met.reg, Logger: m.log})
+	slapipev1.RegisterSLAManagerServer(srv, m)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return server.ServeGRPC(gctx, srv, m.cfg.Listen, func(a net.Addr) {
+			m.addrMu.Lock()
+			m.addr = a
+			m.addrMu.Unlock()
+			m.readyOnce.Do(func() { close(m.ready) })
+			m.log.Info("slamanager serving", "addr", a.String(), "etl_interval", m.cfg.ETLInterval)
+		})
+	})
+	g.Go(func() error { return m.runLoop(gctx) })
+	return g.Wait()
+}
+
+// Addr returns the bound gRPC address once Run listens (nil before).
+func (m *Manager) Addr() net.Addr {
+	m.addrMu.Lock()
+	defer m.addrMu.Unlock()
+	return m.addr
+}
+
+// Ready is closed once Run listens.
+func (m *Manager) Ready() <-chan struct{} { return m.ready }
+
+// staleAfter is the age beyond which stored results are called stale: two
+// missed schedules, or 15 minutes without a schedule.
+func (m *Manager) staleAfter() time.Duration {
+	if m.cfg.ETLInterval > 0 {
+		return 2 * m.cfg.ETLInterval
+	}
+	return defaultStaleAfter
+}
