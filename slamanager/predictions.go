@@ -163,6 +163,7 @@ func (m *Manager) predictions(ctx context.Context, set *slapipev1.SLASet) (*slap
 		m.setMu.Lock()
 		m.pred = c
 		m.setMu.Unlock()
+		m.recordPredictions(ctx, resp)
 	}
 	return m.aged(c.resp, false), nil
 }

@@ -194,3 +194,46 @@ func TestRunETLWithoutETL(t *testing.T) {
 	_, err = drain2(client.RunETL(context.Background(), &slapipev1.RunETLRequest{}))
 	require.Equal(t, codes.FailedPrecondition, codeOf(err))
 }
+
+func TestScheduleStartsAtOnceAndRecordsViolations(t *testing.T) {
+	etl := newGatedETL()
+	st := &memStore{}
+	// An hour-long interval: only the run at start can happen in this test.
+	m, err := New(Config{Listen: "127.0.0.1:0", ETLInterval: time.Hour},
+		Deps{Store: st, Source: &fakeSource{}, ETL: etl})
+	require.NoError(t, err)
+	serve(t, m)
+
+	select {
+	case trigger := <-etl.started:
+		require.Equal(t, TriggerSchedule, trigger)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no scheduled run at start")
+	}
+	close(etl.release)
+	require.Eventually(t, func() bool {
+		_, err := st.LatestViolations(context.Background())
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond, "the scheduled run records a violations snapshot")
+}
+
+func TestFirstStartSavesTheDefaultSet(t *testing.T) {
+	st := &memStore{}
+	m, err := New(Config{Listen: "127.0.0.1:0"}, Deps{Store: st, Source: &fakeSource{}})
+	require.NoError(t, err)
+	serve(t, m)
+	set, err := st.LoadSLA(context.Background())
+	require.NoError(t, err, "the default set is stored on first start")
+	require.Len(t, set.GetObjectives(), len(DefaultObjectives()))
+	require.Equal(t, DefaultObjectives()[0].GetName(), set.GetObjectives()[0].GetName())
+
+	// A second start keeps what is stored instead of saving defaults again.
+	_, err = st.SaveSLA(context.Background(), []*slapipev1.Objective{DefaultObjectives()[1]}, "test")
+	require.NoError(t, err)
+	m2, err := New(Config{Listen: "127.0.0.1:0"}, Deps{Store: st, Source: &fakeSource{}})
+	require.NoError(t, err)
+	serve(t, m2)
+	set, err = st.LoadSLA(context.Background())
+	require.NoError(t, err)
+	require.Len(t, set.GetObjectives(), 1)
+}

@@ -132,6 +132,23 @@ func (m *Manager) currentSet(ctx context.Context) (*slapipev1.SLASet, error) {
 	return nil, fmt.Errorf("loading sla set: %w", err)
 }
 
+// DefaultsActor is the actor recorded for the default set saved on first start.
+const DefaultsActor = "slamanager (defaults)"
+
+// seedDefaults saves the default set as version 1 when the store has none,
+// so the set, its history and Grafana's objectives panel exist from the first
+// start. A failure only logs: the defaults are still served from memory.
+func (m *Manager) seedDefaults(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if _, err := m.store.LoadSLA(ctx); !errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if _, err := m.store.SaveSLA(ctx, DefaultObjectives(), DefaultsActor); err != nil {
+		m.log.Warn("saving the default sla set", "err", err)
+	}
+}
+
 // GetSLA returns the current set (the defaults, version 0, if none was saved).
 func (m *Manager) GetSLA(ctx context.Context, _ *slapipev1.GetSLARequest) (*slapipev1.SLASet, error) {
 	set, err := m.currentSet(ctx)

@@ -215,6 +215,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 // Run serves gRPC on cfg.Listen and runs the ETL schedule until ctx is done
 // or one of them fails; it returns nil after a shutdown asked by ctx.
 func (m *Manager) Run(ctx context.Context) error {
+	m.seedDefaults(ctx)
 	srv := server.NewGRPC(server.GRPCOptions{Registerer: m.met.reg, Logger: m.log})
 	slapipev1.RegisterSLAManagerServer(srv, m)
 	g, gctx := errgroup.WithContext(ctx)
