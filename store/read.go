@@ -9,14 +9,23 @@ import (
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
-// LatestRunID returns the newest run that has stored analyses: runs are
-// ordered by started_at from their summary, or by the newest computed_at of
-// their analyses while the summary has not arrived. ErrNotFound when no
-// analysis is stored.
+// LatestRunID returns the latest complete run: the newest run whose summary
+// arrived with status "succeeded" and all of whose series_count analyses are
+// stored, so a run still being written, or one that failed, never hides the
+// last good one. Until any run is complete (the very first run, or summaries
+// lost), it falls back to the newest run that has stored analyses, ordered by
+// started_at, or by the newest computed_at while the summary is missing.
+// ErrNotFound when no analysis is stored.
 func (s *Store) LatestRunID(ctx context.Context) (string, error) {
 	var run string
 	err := s.db.QueryRowContext(ctx,
-		"SELECT run_id FROM runs WHERE has_analyses = TRUE ORDER BY sort_at DESC, run_id DESC LIMIT 1").Scan(&run)
+		"SELECT r.run_id FROM runs r WHERE r.has_analyses = TRUE AND r.reported = TRUE AND r.status = ? "+
+			"AND (SELECT COUNT(*) FROM analyses a WHERE a.run_id = r.run_id) >= r.series_count "+
+			"ORDER BY r.sort_at DESC, r.run_id DESC LIMIT 1", runSucceeded).Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.db.QueryRowContext(ctx,
+			"SELECT run_id FROM runs WHERE has_analyses = TRUE ORDER BY sort_at DESC, run_id DESC LIMIT 1").Scan(&run)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("latest run: no stored analyses: %w", ErrNotFound)
 	}
@@ -25,6 +34,9 @@ func (s *Store) LatestRunID(ctx context.Context) (string, error) {
 	}
 	return run, nil
 }
+
+// runSucceeded is the status of a run that published every series.
+const runSucceeded = "succeeded"
 
 // resolveRun returns run, or the latest run when run is "". A given run
 // that has no analyses is ErrNotFound.

@@ -25,22 +25,30 @@ func TestLatestRunID(t *testing.T) {
 			apply func(t *testing.T)
 			want  string
 		}{
-			{"first run, no summary yet", func(t *testing.T) {
+			{"first run, no summary yet: the newest with analyses", func(t *testing.T) {
 				require.NoError(t, s.WriteAnalyses(ctx, genBatch(1, "r1", 2, t0, realistic)))
 			}, "r1"},
-			{"newer analyses, no summaries: newest computed_at wins", func(t *testing.T) {
+			{"no complete run yet: newest computed_at wins", func(t *testing.T) {
 				require.NoError(t, s.WriteAnalyses(ctx, genBatch(1, "r2", 2, t0.Add(time.Hour), realistic)))
 			}, "r2"},
-			{"a summary's started_at orders its run", func(t *testing.T) {
-				require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "r1", Status: "succeeded",
+			{"a complete succeeded run wins over newer partial ones", func(t *testing.T) {
+				require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "r1", Status: "succeeded", Series: 2,
 					StartedAt: timestamppb.New(t0.Add(2 * time.Hour))}))
 			}, "r1"},
 			{"a newer run without analyses does not count", func(t *testing.T) {
-				require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "r3", Status: "failed",
+				require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "r3", Status: "failed", Series: 1,
 					StartedAt: timestamppb.New(t0.Add(3 * time.Hour))}))
 			}, "r1"},
-			{"until its analyses arrive", func(t *testing.T) {
+			{"nor does a failed one with its analyses", func(t *testing.T) {
 				require.NoError(t, s.WriteAnalyses(ctx, genBatch(1, "r3", 1, t0.Add(-time.Hour), realistic)))
+			}, "r1"},
+			{"a succeeded summary with fewer analyses than series does not count", func(t *testing.T) {
+				require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "r3", Status: "succeeded", Series: 2,
+					StartedAt: timestamppb.New(t0.Add(3 * time.Hour))}))
+			}, "r1"},
+			{"until all its analyses are stored", func(t *testing.T) {
+				require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "r3", Status: "succeeded", Series: 1,
+					StartedAt: timestamppb.New(t0.Add(3 * time.Hour))}))
 			}, "r3"},
 		}
 		for _, st := range steps {
