@@ -1,0 +1,246 @@
+// Package demo runs the whole slapipe pipeline in one process for
+// `slapipe demo`: an embedded Prometheus holding 12 h of node_exporter-shaped
+// history, an embedded Kafka-protocol broker and an SQLite store (each
+// replaced by a real server when its setting is given), then the SLA
+// manager, datastorage and dataretrieval on their usual ports. It runs one
+// ETL through the SLA manager, waits until datastorage has stored it, prints
+// a report (SLA set, violations, predictions, series statistics, what to try
+// next) and keeps serving until its context is cancelled, or returns at once
+// with Config.Once.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slapipe/slapipe/dataretrieval"
+	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/server"
+	"github.com/slapipe/slapipe/slamanager"
+)
+
+// Defaults applied to zero Config fields.
+const (
+	DefaultSLAListen       = "127.0.0.1:50051"
+	DefaultRetrievalListen = "127.0.0.1:50052"
+	// DefaultStoreTimeout bounds the wait for datastorage to store the run.
+	DefaultStoreTimeout = 2 * time.Minute
+	// DefaultETLInterval spaces the scheduled runs while the demo serves, so
+	// predictions follow the live points instead of going stale.
+	DefaultETLInterval = 5 * time.Minute
+)
+
+const (
+	dlqTopic = "prometheusdata.dlq"
+	groupID  = "slapipe-datastorage"
+)
+
+// Config configures Run. Empty server settings mean the embedded stand-in.
+type Config struct {
+	// Once makes Run return after the report instead of serving until ctx is
+	// cancelled.
+	Once bool
+	// PrometheusURL is a real Prometheus to read; "" starts the embedded one
+	// with the demo history (and live points every 5 s).
+	PrometheusURL string
+	// KafkaBrokers is a comma-separated list of real brokers; "" starts the
+	// embedded kfake broker on a free loopback port.
+	KafkaBrokers string
+	// MySQLDSN is a real MySQL/MariaDB database; "" uses SQLite in a
+	// temporary directory removed when Run returns.
+	MySQLDSN string
+	// SLAListen and RetrievalListen are the gRPC listen addresses of the SLA
+	// manager and of dataretrieval; "" means DefaultSLAListen and
+	// DefaultRetrievalListen. Port 0 picks a free port (tests).
+	SLAListen, RetrievalListen string
+	// MetricsListen serves /metrics of the whole process when Gatherer is
+	// set; "" means a free loopback port.
+	MetricsListen string
+	// Out receives the report; nil means os.Stdout.
+	Out io.Writer
+	// Logger receives the components' logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives every component's metrics and Gatherer serves
+	// them; nil means none (metrics are then not registered or served).
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// StoreTimeout bounds the wait for datastorage to store the run; 0 means
+	// DefaultStoreTimeout.
+	StoreTimeout time.Duration
+	// ETLInterval spaces the SLA manager's scheduled runs while the demo
+	// serves; 0 means DefaultETLInterval, negative disables them. Once runs
+	// have none.
+	ETLInterval time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.SLAListen == "" {
+		c.SLAListen = DefaultSLAListen
+	}
+	if c.RetrievalListen == "" {
+		c.RetrievalListen = DefaultRetrievalListen
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = DefaultStoreTimeout
+	}
+	switch {
+	case c.Once || c.ETLInterval < 0:
+		c.ETLInterval = 0
+	case c.ETLInterval == 0:
+		c.ETLInterval = DefaultETLInterval
+	}
+	return c
+}
+
+// Run starts the pipeline, runs one ETL, prints the report to cfg.Out and
+// then serves until ctx is cancelled (returning nil) or, with cfg.Once,
+// shuts everything down and returns nil. Any component failing ends the run
+// with its error; everything started is stopped before Run returns.
+func Run(ctx context.Context, cfg Config) (err error) {
+	cfg = cfg.withDefaults()
+	started := time.Now()
+	e, err := startEnv(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, e.close()) }()
+
+	p, err := newPipeline(cfg, e)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, p.close()) }()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, gctx := errgroup.WithContext(runCtx)
+	g.Go(func() error { return listenHint(p.manager.Run(gctx), "slamanager", "--sla-listen") })
+	g.Go(func() error { return p.consumer.Run(gctx) })
+	g.Go(func() error { return listenHint(p.retrieval.Run(gctx), "dataretrieval", "--retrieval-listen") })
+	g.Go(func() error { return e.live(gctx) })
+	metricsAddr := make(chan net.Addr, 1)
+	if cfg.Gatherer != nil {
+		g.Go(func() error {
+			listen := cfg.MetricsListen
+			if listen == "" {
+				listen = "127.0.0.1:0"
+			}
+			err := server.ServeMetrics(gctx, listen, cfg.Gatherer, cfg.Logger, func(a net.Addr) { metricsAddr <- a })
+			return listenHint(err, "metrics", "--metrics-listen")
+		})
+	} else {
+		metricsAddr <- nil
+	}
+	g.Go(func() error {
+		r, err := p.runOnce(gctx, cfg, e)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted before the report: not a failure
+			}
+			return err
+		}
+		select {
+		case a := <-metricsAddr:
+			if a != nil {
+				r.metricsURL = "http://" + a.String() + "/metrics"
+			}
+		case <-gctx.Done():
+			return nil
+		}
+		r.wall = time.Since(started)
+		if err := render(cfg.Out, r, cfg.Once); err != nil {
+			return fmt.Errorf("demo: writing the report: %w", err)
+		}
+		if cfg.Once {
+			stop()
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// pipeline holds the components.
+type pipeline struct {
+	etl       *etl.ETL
+	consumer  *datastorage.Consumer
+	retrieval *dataretrieval.Server
+	// retrievalAddr receives the retrieval server's bound address.
+	retrievalAddr chan net.Addr
+	manager       *slamanager.Manager
+}
+
+func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
+	p := &pipeline{}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, p.close())
+		}
+	}()
+	p.etl, err = etl.New(etl.Config{PrometheusURL: e.promURL, Brokers: e.brokers},
+		etl.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
+	if err != nil {
+		return nil, fmt.Errorf("demo: etl: %w", err)
+	}
+	src, err := promsource.New(promsource.Config{URL: e.promURL, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("demo: prometheus source: %w", err)
+	}
+	p.consumer, err = datastorage.New(datastorage.Config{
+		Brokers: e.brokers, Topic: etl.DefaultTopic, RunsTopic: etl.DefaultRunsTopic,
+		DLQTopic: dlqTopic, GroupID: groupID,
+	}, e.st, datastorage.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
+	if err != nil {
+		return nil, fmt.Errorf("demo: datastorage: %w", err)
+	}
+	p.retrievalAddr = make(chan net.Addr, 1)
+	p.retrieval, err = dataretrieval.New(dataretrieval.Config{Listen: cfg.RetrievalListen}, e.st, dataretrieval.Deps{
+		Logger: cfg.Logger, Registerer: cfg.Registerer,
+		OnListen: func(a net.Addr) { p.retrievalAddr <- a },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: dataretrieval: %w", err)
+	}
+	p.manager, err = slamanager.New(slamanager.Config{Listen: cfg.SLAListen, PrometheusURL: e.promURL, ETLInterval: cfg.ETLInterval},
+		slamanager.Deps{Store: e.st, ETL: p.etl, Source: src, Logger: cfg.Logger, Registerer: cfg.Registerer})
+	if err != nil {
+		return nil, fmt.Errorf("demo: slamanager: %w", err)
+	}
+	return p, nil
+}
+
+func (p *pipeline) close() error {
+	if p.etl != nil {
+		return p.etl.Close()
+	}
+	return nil
+}
+
+// listenHint says what to do when a component's address is taken, which
+// happens when a demo (or the component itself) already runs.
+func listenHint(err error, component, flag string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s: %w: is another slapipe running? stop it or pick a free address with %s", component, err, flag)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", component, err)
+	}
+	return nil
+}

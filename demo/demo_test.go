@@ -1,0 +1,149 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRunOnce runs the whole demo on its embedded defaults (free ports, so
+// it can run beside a real demo) and checks the report says what the demo
+// history was built to show.
+func TestRunOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the whole pipeline: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out, logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	err := Run(ctx, Config{
+		Once: true, Out: &out,
+		SLAListen: "127.0.0.1:0", RetrievalListen: "127.0.0.1:0",
+		Registerer: reg, Gatherer: reg,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	report := out.String()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("logs:\n" + logs.String())
+		}
+	})
+	require.NoError(t, err, report)
+	t.Log("\n" + report)
+
+	for _, m := range []string{
+		"node_disk_written_bytes_total", "node_memory_MemFree_bytes", "node_filesystem_avail_bytes",
+		"node_memory_Active_bytes", "node_network_receive_packets_total",
+	} {
+		require.Contains(t, report, m)
+	}
+
+	// memory-free is violated in the last hour: 3 episodes, 60 samples of
+	// the history (a live dip may not have started yet).
+	row := findRow(t, section(t, report, "Violations"), "1h", "memory-free")
+	require.Equal(t, "VIOLATED", row[3])
+	out1h, err := strconv.Atoi(row[5])
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, out1h, 55)
+	require.LessOrEqual(t, out1h, 70)
+	require.Equal(t, "3", row[6])
+	// ... and nothing else is violated in that hour.
+	for _, obj := range []string{"disk-write", "filesystem-avail", "memory-active", "net-rx-packets"} {
+		require.Equal(t, "ok", findRow(t, section(t, report, "Violations"), "1h", obj)[3], obj)
+	}
+
+	// filesystem-avail on "/" is predicted to leave its range.
+	pred := findRow(t, section(t, report, "Predictions"), "filesystem-avail")
+	p, err := strconv.ParseFloat(strings.TrimSuffix(pred[2], "%"), 64)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, p, 90.0, "P(leave) of filesystem-avail")
+
+	require.Contains(t, report, "slapipe ctl --sla-addr 127.0.0.1:")
+	require.Contains(t, report, "forecast node_filesystem_avail_bytes")
+
+	// Once means everything is down when Run returns: no listener answers
+	// and the SQLite directory is gone.
+	services := section(t, report, "Services")
+	for _, name := range []string{"Prometheus", "Kafka", "slamanager"} {
+		addr := strings.TrimPrefix(findRow(t, services, name)[1], "http://")
+		_, err := net.DialTimeout("tcp", addr, time.Second)
+		require.Error(t, err, "%s at %s still listening", name, addr)
+	}
+	db := findRow(t, services, "Store")
+	require.Equal(t, "SQLite", db[1])
+	_, err = os.Stat(filepath.Dir(db[2]))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// section returns the lines of the report from the heading starting with
+// title to the next blank line.
+func section(t *testing.T, report, title string) []string {
+	t.Helper()
+	lines := strings.Split(report, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, title) {
+			var out []string
+			for _, m := range lines[i+1:] {
+				if strings.TrimSpace(m) == "" {
+					break
+				}
+				out = append(out, m)
+			}
+			return out
+		}
+	}
+	t.Fatalf("no section %q in the report", title)
+	return nil
+}
+
+// findRow returns the whitespace-separated fields of the first row whose
+// leading fields are prefix.
+func findRow(t *testing.T, lines []string, prefix ...string) []string {
+	t.Helper()
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) >= len(prefix) && equal(f[:len(prefix)], prefix) {
+			return f
+		}
+	}
+	t.Fatalf("no row %v in:\n%s", prefix, strings.Join(lines, "\n"))
+	return nil
+}
+
+func equal(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRunAddressTaken: a taken gRPC port ends the demo with an error that
+// names the flag to change, and nothing is left running.
+func TestRunAddressTaken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the whole pipeline: skipped with -short")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	err = Run(ctx, Config{Once: true, Out: &out, SLAListen: "127.0.0.1:0", RetrievalListen: ln.Addr().String()})
+	require.ErrorContains(t, err, "--retrieval-listen")
+	require.ErrorContains(t, err, "address already in use")
+	require.Empty(t, out.String(), "no report without the pipeline")
+}
