@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slapipe/slapipe/analysis"
+)
+
+func registerAnalyze(root *cobra.Command, a *app) {
+	var period, horizon int
+	cmd := &cobra.Command{
+		Use:   "analyze",
+		Short: "Analyse one series given as JSON on stdin (see docs/analyze.md)",
+		Long: `Reads {"step_seconds": 5, "values": [1.5, null, 2.0], "period": 720, "horizon": 120}
+on stdin (null is a gap; period and horizon are optional) and prints one JSON
+object: statistics, ADF test, autocorrelation, season and Holt-Winters
+forecast with its 95 % interval.`,
+		Example: `  echo '{"step_seconds": 5, "values": [1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2]}' | slapipe analyze --horizon 4`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := analysis.DecodeInput(a.stdin)
+			if err != nil {
+				return inputError(err)
+			}
+			if cmd.Flags().Changed("period") {
+				if period != 0 && period < 2 {
+					return usagef("invalid --period %d: a season is at least 2 samples (0 detects it)", period)
+				}
+				in.Period = period
+			}
+			if cmd.Flags().Changed("horizon") {
+				if horizon < 1 || horizon > analysis.MaxHorizon {
+					return usagef("invalid --horizon %d: use 1 to %d steps", horizon, analysis.MaxHorizon)
+				}
+				in.Horizon = horizon
+			}
+			res, err := analysis.Analyze(in)
+			if err != nil {
+				return inputError(err)
+			}
+			var buf bytes.Buffer
+			if err := json.NewEncoder(&buf).Encode(res); err != nil {
+				return fmt.Errorf("encoding the analysis: %w", err)
+			}
+			_, err = a.stdout.Write(buf.Bytes())
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&period, "period", 0, "season length in samples, overriding the input (0 detects it)")
+	cmd.Flags().IntVar(&horizon, "horizon", analysis.DefaultHorizon, "forecast steps, overriding the input")
+	root.AddCommand(cmd)
+}
+
+// inputError words an analysis error for the command line: the package's
+// errors already start with "invalid input".
+func inputError(err error) error {
+	if errors.Is(err, analysis.ErrInvalidInput) || strings.HasPrefix(err.Error(), "invalid input") {
+		return err
+	}
+	return fmt.Errorf("invalid input: %w", err)
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slapipe/slapipe/server"
+)
+
+// Defaults of the settings shared by the components (docs/cli.md).
+const (
+	defaultPrometheusURL = "http://127.0.0.1:9090"
+	defaultKafkaBroker   = "127.0.0.1:9092"
+	defaultKafkaTopic    = "prometheusdata"
+	defaultMySQLDSN      = "slapipe:slapipe@tcp(127.0.0.1:3306)/slapipe?parseTime=true"
+)
+
+// sources are the external systems a component reads or writes; each
+// register* method declares the flag of one of them.
+type sources struct {
+	prometheusURL string
+	kafkaBrokers  []string
+	kafkaTopic    string
+	mysqlDSN      string
+	metricsListen string
+}
+
+func (s *sources) prometheusFlag(fs *pflag.FlagSet, def string) {
+	fs.StringVar(&s.prometheusURL, "prometheus-url", def, "Prometheus base URL")
+}
+
+func (s *sources) kafkaFlags(fs *pflag.FlagSet, def []string) {
+	fs.StringSliceVar(&s.kafkaBrokers, "kafka-brokers", def, "Kafka bootstrap brokers (host:port, comma-separated)")
+	fs.StringVar(&s.kafkaTopic, "kafka-topic", defaultKafkaTopic, "Kafka topic of the analyses")
+}
+
+func (s *sources) mysqlFlag(fs *pflag.FlagSet, def string) {
+	fs.StringVar(&s.mysqlDSN, "mysql-dsn", def, `MySQL DSN (user:pass@tcp(host:3306)/db?parseTime=true), or sqlite:PATH for an embedded database`)
+}
+
+func (s *sources) metricsFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&s.metricsListen, "metrics-listen", "", "address of the /metrics endpoint (default: a free loopback port, printed at start)")
+}
+
+// serve runs the component's actors and its /metrics endpoint in one group
+// tied to ctx (cancelled by SIGINT/SIGTERM): when any returns, all stop, and
+// the first error is returned.
+func (a *app) serve(ctx context.Context, name, metricsListen string, actors ...func(context.Context) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return server.ServeMetrics(gctx, metricsListen, a.registry, a.logger, func(addr net.Addr) {
+			if metricsListen == "" {
+				fmt.Fprintf(a.stdout, "%s: metrics at http://%s/metrics\n", name, addr)
+			}
+		})
+	})
+	for _, act := range actors {
+		g.Go(func() error { return act(gctx) })
+	}
+	return g.Wait()
+}

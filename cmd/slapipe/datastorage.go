@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/store"
+)
+
+func registerDataStorage(root *cobra.Command, a *app) {
+	var (
+		s     sources
+		group string
+	)
+	cmd := &cobra.Command{
+		Use:   "datastorage",
+		Short: "Kafka consumer that stores every analysis and run in the database",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, s.mysqlDSN)
+			if err != nil {
+				return fmt.Errorf("opening the database: %w", err)
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				return fmt.Errorf("migrating the schema: %w", err)
+			}
+			c, err := datastorage.New(datastorage.Config{Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
+				RunsTopic: s.kafkaTopic + ".runs", DLQTopic: s.kafkaTopic + ".dlq", GroupID: group}, st,
+				datastorage.Deps{Logger: a.logger, Registerer: a.registry})
+			if err != nil {
+				return err
+			}
+			return a.serve(ctx, "datastorage", s.metricsListen, c.Run)
+		},
+	}
+	fs := cmd.Flags()
+	s.kafkaFlags(fs, []string{defaultKafkaBroker})
+	s.mysqlFlag(fs, defaultMySQLDSN)
+	s.metricsFlag(fs)
+	fs.StringVar(&group, "kafka-group", datastorage.DefaultGroupID, "Kafka consumer group (replicas share the partitions)")
+	root.AddCommand(cmd)
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slapipe/slapipe/store"
+)
+
+func registerMigrate(root *cobra.Command, a *app) {
+	var s sources
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the database schema (idempotent)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, s.mysqlDSN)
+			if err != nil {
+				return fmt.Errorf("opening the database: %w", err)
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				return fmt.Errorf("migrating the schema: %w", err)
+			}
+			v, err := st.SchemaVersion(ctx)
+			if err != nil {
+				return fmt.Errorf("reading the schema version: %w", err)
+			}
+			_, err = fmt.Fprintf(a.stdout, "schema version %d (%s)\n", v, st.Dialect())
+			return err
+		},
+	}
+	s.mysqlFlag(cmd.Flags(), defaultMySQLDSN)
+	root.AddCommand(cmd)
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/slamanager"
+	"github.com/slapipe/slapipe/store"
+)
+
+func registerSLAManager(root *cobra.Command, a *app) {
+	var (
+		s           sources
+		listen      string
+		etlInterval time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "slamanager",
+		Short: "SLA manager gRPC server: SLA set, violations, predictions, ETL on demand and on a schedule",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, s.mysqlDSN)
+			if err != nil {
+				return fmt.Errorf("opening the database: %w", err)
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				return fmt.Errorf("migrating the schema: %w", err)
+			}
+			src, err := promsource.New(promsource.Config{URL: s.prometheusURL, Logger: a.logger})
+			if err != nil {
+				return fmt.Errorf("prometheus client: %w", err)
+			}
+			e := &lazyETL{cfg: etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
+				Topic: s.kafkaTopic, RunsTopic: s.kafkaTopic + ".runs"},
+				deps: etl.Deps{Logger: a.logger, Registerer: a.registry}, logger: a.logger}
+			e.warmUp()
+			defer e.Close()
+			m, err := slamanager.New(slamanager.Config{Listen: listen, PrometheusURL: s.prometheusURL, ETLInterval: etlInterval},
+				slamanager.Deps{Store: st, ETL: e, Source: src, Logger: a.logger, Registerer: a.registry})
+			if err != nil {
+				return err
+			}
+			return a.serve(ctx, "slamanager", s.metricsListen, m.Run)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&listen, "listen", slamanager.DefaultListen, "gRPC listen address")
+	s.prometheusFlag(fs, defaultPrometheusURL)
+	s.kafkaFlags(fs, []string{defaultKafkaBroker})
+	s.mysqlFlag(fs, defaultMySQLDSN)
+	s.metricsFlag(fs)
+	fs.DurationVar(&etlInterval, "etl-interval", 5*time.Minute, "period of scheduled ETL runs (0 disables them)")
+	root.AddCommand(cmd)
+}
