@@ -1,0 +1,101 @@
+package deploy
+
+import (
+	"net"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/discovery"
+	"github.com/prometheus/prometheus/discovery/dns"
+	"github.com/stretchr/testify/require"
+)
+
+// scrapeTarget is one way a job finds a target: a static host:port, or a
+// DNS name resolved to every replica on port.
+type scrapeTarget struct {
+	job, host string
+	port      int
+	interval  time.Duration
+	path      string
+}
+
+// scrapeTargets lists what each job of cfg scrapes.
+func scrapeTargets(t testing.TB, cfg *config.Config) []scrapeTarget {
+	t.Helper()
+	scs, err := cfg.GetScrapeConfigs()
+	require.NoError(t, err)
+	var out []scrapeTarget
+	for _, sc := range scs {
+		base := scrapeTarget{job: sc.JobName, interval: time.Duration(sc.ScrapeInterval), path: sc.MetricsPath}
+		for _, sd := range sc.ServiceDiscoveryConfigs {
+			switch c := sd.(type) {
+			case discovery.StaticConfig:
+				for _, g := range c {
+					for _, tg := range g.Targets {
+						host, port, err := net.SplitHostPort(string(tg[model.AddressLabel]))
+						require.NoError(t, err, "job %s target %v", sc.JobName, tg)
+						p, err := strconv.Atoi(port)
+						require.NoError(t, err)
+						st := base
+						st.host, st.port = host, p
+						out = append(out, st)
+					}
+				}
+			case *dns.SDConfig:
+				for _, name := range c.Names {
+					st := base
+					st.host, st.port = name, c.Port
+					out = append(out, st)
+				}
+			default:
+				t.Fatalf("job %s: service discovery %T not understood by this test", sc.JobName, sd)
+			}
+		}
+	}
+	return out
+}
+
+func TestPrometheusConfig(t *testing.T) {
+	cfg, err := config.LoadFile(filepath.Join(repoRoot, "prometheus.yml"), false, nil)
+	require.NoError(t, err, "prometheus would refuse prometheus.yml")
+	targets := scrapeTargets(t, cfg)
+	find := func(host string, port int) *scrapeTarget {
+		for i := range targets {
+			if targets[i].host == host && targets[i].port == port {
+				return &targets[i]
+			}
+		}
+		return nil
+	}
+
+	ne := find("node-exporter", 9100)
+	require.NotNil(t, ne, "node-exporter:9100 is scraped")
+	require.Equal(t, 5*time.Second, ne.interval, "node_exporter every 5 s, the ETL's step")
+
+	// Every long-running slapipe component is scraped on the port its
+	// SLAPIPE_METRICS_LISTEN binds in docker-compose.yml.
+	p := loadCompose(t)
+	for _, name := range []string{"slamanager", "datastorage", "dataretrieval"} {
+		v := p.Services[name].Environment["SLAPIPE_METRICS_LISTEN"]
+		require.NotNil(t, v, "%s sets SLAPIPE_METRICS_LISTEN", name)
+		_, port, err := splitHostPort(*v)
+		require.NoError(t, err)
+		n, _ := strconv.Atoi(port)
+		tg := find(name, n)
+		require.NotNil(t, tg, "%s:%d (its /metrics) is scraped", name, n)
+		require.Equal(t, "/metrics", tg.path, name)
+		require.LessOrEqual(t, tg.interval, 15*time.Second, "%s scraped often enough for rate() over a minute", name)
+	}
+
+	mounted := false
+	for _, v := range p.Services["prometheus"].Volumes {
+		if filepath.Base(v.Source) == "prometheus.yml" && v.Target == "/etc/prometheus/prometheus.yml" {
+			mounted = true
+		}
+	}
+	require.True(t, mounted, "the prometheus service runs this prometheus.yml")
+}
