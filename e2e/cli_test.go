@@ -1,0 +1,72 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/store"
+)
+
+// TestCLIPipeline runs the binary as users do: `slapipe etl run` on the
+// backfilled series publishes to the broker, `slapipe datastorage` stores
+// the run in MariaDB. The run's range ends now (the CLI cannot pin it), so
+// the statistics are checked by TestPipelineEndToEnd, not here.
+func TestCLIPipeline(t *testing.T) {
+	promURL := serverEnv(t, envPrometheus)
+	baseDSN := serverEnv(t, envMySQL)
+	brokers := newBroker(t)
+	dsn := newDatabase(t, baseDSN)
+	st := openStore(t, dsn)
+
+	args := []string{"etl", "run", "--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ","), "-o", "json"}
+	for _, b := range backfilled {
+		args = append(args, "--selector", backfillSelector(b.metric))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, slapipeBinary(t), args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "slapipe etl run: %s", tail(stderr.String(), 3000))
+	var summary struct {
+		RunID   string `json:"run_id"`
+		Status  string `json:"status"`
+		Series  int64  `json:"series"`
+		Trigger string `json:"trigger"`
+	}
+	require.NoError(t, json.Unmarshal(out, &summary), "summary on stdout: %s", out)
+	require.Equal(t, "succeeded", summary.Status)
+	require.Equal(t, "cli", summary.Trigger)
+	require.NotEmpty(t, summary.RunID)
+
+	ds := startSlapipe(t, "datastorage", "datastorage", "--kafka-brokers", strings.Join(brokers, ","),
+		"--mysql-dsn", dsn, "--metrics-listen", "127.0.0.1:0")
+	waitCommitted(t, brokers, datastorage.DefaultGroupID, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
+
+	runs, err := st.ListRuns(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	assert.Equal(t, summary.RunID, runs[0].GetRunId())
+	assert.Equal(t, "succeeded", runs[0].GetStatus())
+	_, msgs, err := st.Analyses(ctx, store.Query{RunID: summary.RunID})
+	require.NoError(t, err)
+	assert.EqualValues(t, summary.Series, len(msgs), "stored analyses")
+	metrics := map[string]string{}
+	for _, m := range msgs {
+		metrics[m.GetMetric()] = m.GetTransform()
+		assert.Equal(t, backfillInstance, m.GetLabels()["instance"], "only the selected instance is pulled")
+	}
+	for _, b := range backfilled {
+		assert.Equal(t, b.transform, metrics[b.metric], "%s stored with its transform", b.metric)
+	}
+
+	ds.terminate(t)
+}
