@@ -44,29 +44,77 @@ func Classify(metric string, meta map[string]string) (metricType string, rate bo
 	return "unknown", false
 }
 
-// Rate turns a counter's samples at a fixed step into per-second rates:
-// out[i] = (v[i] - v[i-1]) / step, or v[i] / step when the counter was reset
-// (v[i] < v[i-1]). out[i] is NaN when v[i] or v[i-1] is, so the first sample
-// and the first sample after a gap have no rate. out has len(v) elements.
+// MaxHold is the longest stretch, in steps, over which a counter that keeps
+// its value is taken to be between two scrapes rather than idle. A
+// query_range answer repeats a series' last sample at every step until the
+// next scrape, so with a scrape interval longer than the step (or a grid
+// point that falls just before its scrape) the raw differences read
+// 0, 0, 3x instead of x, x, x. 12 steps is one minute at the 5 s default.
+const MaxHold = 12
+
+// Rate turns a counter's samples at a fixed step into per-second rates.
+// Between two samples that differ, the increase (v[j] - v[i], or v[j] after a
+// reset, v[j] < v[i]) is spread evenly over the steps between them when the
+// counter held its value for at most MaxHold steps; after a longer flat
+// stretch the counter really was idle: those steps are 0 and the increase
+// lands on its own step. A hold at the end of the series (or before a gap)
+// of at most MaxHold steps is NaN: the next scrape has not been seen yet.
+// The first sample, and the first after a gap, have no rate (NaN). With a
+// sample that changes at every step this is out[i] = (v[i] - v[i-1]) / step.
+// out has len(v) elements.
 func Rate(v []float64, step time.Duration) []float64 {
 	out := slices.Clone(v)
 	rateInPlace(out, step)
 	return out
 }
 
-// rateInPlace is Rate overwriting v: walking backwards, v[i-1] still holds
-// the sample when v[i] is computed.
+// rateInPlace is Rate overwriting v. Each rate depends only on samples at or
+// before its index, and last keeps the value of the stretch's start before
+// v[last] is overwritten.
 func rateInPlace(v []float64, step time.Duration) {
 	s := step.Seconds()
-	for i := len(v) - 1; i >= 0; i-- {
-		if i == 0 || math.IsNaN(v[i]) || math.IsNaN(v[i-1]) {
+	from, base := -1, 0.0                  // index and value of the last change (or first sample)
+	flush := func(to int, value float64) { // fill (from, to] with value
+		for k := from + 1; k <= to; k++ {
+			v[k] = value
+		}
+	}
+	endHold := func(to int) { // a hold that ends at a gap or at the end
+		if to-from > MaxHold {
+			flush(to, 0)
+		} else {
+			flush(to, math.NaN())
+		}
+	}
+	for i := range v {
+		x := v[i]
+		switch {
+		case math.IsNaN(x):
+			if from >= 0 {
+				endHold(i - 1)
+			}
+			from = -1
+			continue
+		case from < 0:
+			from, base = i, x
 			v[i] = math.NaN()
 			continue
+		case x == base:
+			continue
 		}
-		d := v[i] - v[i-1]
+		d := x - base
 		if d < 0 {
-			d = v[i]
+			d = x
 		}
-		v[i] = d / s
+		if k := i - from; k <= MaxHold {
+			flush(i, d/(float64(k)*s))
+		} else {
+			flush(i-1, 0)
+			v[i] = d / s
+		}
+		from, base = i, x
+	}
+	if from >= 0 {
+		endHold(len(v) - 1)
 	}
 }

@@ -31,7 +31,15 @@ func TestRate(t *testing.T) {
 		want []float64
 	}{
 		{"steady", []float64{0, 10, 20, 35}, 5 * time.Second, []float64{nan, 2, 2, 3}},
-		{"flat", []float64{7, 7, 7}, 5 * time.Second, []float64{nan, 0, 0}},
+		{"flat at the end: next scrape not seen yet", []float64{7, 7, 7}, 5 * time.Second, []float64{nan, nan, nan}},
+		{"scraped every 15 s at a 5 s step", []float64{0, 0, 0, 15, 15, 15, 30}, 5 * time.Second, []float64{nan, 1, 1, 1, 1, 1, 1}},
+		{"last grid point before its scrape", []float64{0, 5, 10, 10}, 5 * time.Second, []float64{nan, 1, 1, nan}},
+		{"idle longer than MaxHold is zero", []float64{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 8}, time.Second,
+			[]float64{nan, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5}},
+		{"idle longer than MaxHold at the end is zero", []float64{1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}, time.Second,
+			[]float64{nan, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+		{"hold before a gap", []float64{0, 5, 5, nan, 10, 15}, 5 * time.Second, []float64{nan, 1, nan, nan, nan, 1}},
+		{"reset after a hold", []float64{100, 100, 6}, 3 * time.Second, []float64{nan, 1, 1}},
 		{"reset counts from zero", []float64{100, 110, 4, 9}, 5 * time.Second, []float64{nan, 2, 0.8, 1}},
 		{"reset to zero", []float64{50, 0, 5}, 5 * time.Second, []float64{nan, 0, 1}},
 		{"gap", []float64{0, 10, nan, 30, 40}, 5 * time.Second, []float64{nan, 2, nan, nan, 2}},
