@@ -44,8 +44,12 @@ func newReader(cfg Config, logger *slog.Logger) *kafka.Reader {
 		// kafka-go asks the broker to answer 1 s before MaxWait (its RTT
 		// margin) when MaxWait >= 1 s, but only MaxWait/4 before it below;
 		// a busy broker then misses the deadline and the fetch fails.
-		MaxWait:               2 * time.Second,
-		CommitInterval:        0,
+		MaxWait:        2 * time.Second,
+		CommitInterval: 0,
+		// A crashed member holds its partitions until its session times out:
+		// 10 s instead of kafka-go's 30 s lets a restarted or surviving
+		// replica take over sooner, still far above the 3 s heartbeat.
+		SessionTimeout:        10 * time.Second,
 		StartOffset:           kafka.FirstOffset,
 		WatchPartitionChanges: true,
 		Logger:                kafkaLogger(logger, slog.LevelDebug),
