@@ -11,6 +11,7 @@ import "math"
 // are reused and scores memoised.
 type anova struct {
 	y     []float64
+	tss   float64   // sum of squares of y, which is detrended
 	qd    []float64 // AR-filtered series
 	mean  []float64 // per-phase means of the values
 	tmean []float64 // per-phase means of the time index
@@ -33,8 +34,13 @@ type score struct {
 }
 
 func newAnova(y []float64, maxP int) *anova {
+	var tss float64
+	for _, v := range y {
+		tss += v * v
+	}
 	return &anova{
 		y:     y,
+		tss:   tss,
 		qd:    make([]float64, len(y)),
 		mean:  make([]float64, maxP),
 		tmean: make([]float64, maxP),
@@ -124,6 +130,12 @@ func (a *anova) ar(p int) []float64 {
 		if j++; j == p {
 			j = 0
 		}
+	}
+	// A residual at the level of rounding has nothing to whiten, and an
+	// autoregression fitted to it can cancel the season itself.
+	if !(r[0] > a.exactLimit(p)) {
+		clear(a.coef)
+		return a.coef
 	}
 	levinson(r[:], a.coef)
 	return a.coef

@@ -44,3 +44,15 @@ func BenchmarkDetect8640None(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDetect8640Exact is a noiseless period-720 sine: the exact-fit
+// path.
+func BenchmarkDetect8640Exact(b *testing.B) {
+	x := sineWave(720, 8640)
+	b.ReportAllocs()
+	for b.Loop() {
+		if p, ok := Detect(x); !ok || p != 720 {
+			b.Fatalf("Detect = %d, %v", p, ok)
+		}
+	}
+}

@@ -40,6 +40,10 @@ const (
 //   - a monotone series (a counter) is differenced into its rate; isolated
 //     one-sample spikes are set aside, since two outliers always line up
 //     with some period; the linear trend is removed;
+//   - a series that some period fits exactly (residual variance under
+//     exactTol of the series', such as a noiseless season, or one whose
+//     noise is below the precision of its level) gets the shortest such
+//     period: the statistical tests below need noise to measure against;
 //   - candidate periods come from the largest peaks of the periodogram (raw,
 //     and weighted by frequency squared so that the harmonics of sharp
 //     seasons stand out of red noise), refined to the nearest autocorrelation
@@ -62,7 +66,8 @@ const (
 //     that runs every P samples) make that spacing the season.
 //
 // It costs two FFTs of length about 1.5n and O(n) per period tested (a few
-// dozen).
+// dozen), plus a screen of every period for an exact fit that rejects most
+// in a few steps.
 func Detect(x []float64) (period int, ok bool) {
 	if len(x) < 8 {
 		return 0, false
@@ -72,26 +77,43 @@ func Detect(x []float64) (period int, ok bool) {
 			return 0, false
 		}
 	}
-	y := rate(x)
-	spikes := despike(y)
-	detrend(y)
+	y, spikes, eps := prepare(x)
 	// Periods up to half the input's length: a counter of two seasons has
 	// a rate one sample shorter than two seasons.
 	maxP := len(x) / 2
-	if p, ok := detect(y, maxP); ok {
+	if p, ok := detect(y, maxP, eps); ok {
 		return p, true
 	}
 	return spikeTrain(spikes, maxP)
 }
 
-// detect finds the season of a prepared (rate, despiked, detrended) series.
-func detect(y []float64, maxP int) (int, bool) {
+// prepare returns the series detect works on: x's rate, despiked and
+// detrended; the indices of the spikes set aside; and the rounding error
+// of x that it carries (see roundoff).
+func prepare(x []float64) (y []float64, spikes []int, eps float64) {
+	var scale float64
+	for _, v := range x {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	eps = roundoff(scale)
+	y = rate(x)
+	spikes = despike(y, eps)
+	detrend(y)
+	return y, spikes, eps
+}
+
+// detect finds the season of a prepared series y whose rounding error is
+// eps.
+func detect(y []float64, maxP int, eps float64) (int, bool) {
 	n := len(y)
-	if n < 8 || isConstant(y) {
+	if n < 8 || isConstant(y, eps) {
 		return 0, false
 	}
-	cands := candidates(y, maxP)
 	w := newAnova(y, maxP)
+	if p, ok := w.exactPeriod(maxP); ok {
+		return strongEnough(y, p)
+	}
+	cands := candidates(y, maxP)
 	best, bestAIC := 0, math.Inf(1)
 	for _, p := range cands {
 		sc := w.score(p)
@@ -109,13 +131,19 @@ func detect(y []float64, maxP int) (int, bool) {
 		}
 		best = next
 	}
-	if n >= 3*best {
-		d, err := Decompose(y, best)
+	return strongEnough(y, best)
+}
+
+// strongEnough returns p when its season has a strength of at least
+// minStrength in y, or when y holds fewer than three seasons.
+func strongEnough(y []float64, p int) (int, bool) {
+	if len(y) >= 3*p {
+		d, err := Decompose(y, p)
 		if err != nil || d.Strength() < minStrength {
 			return 0, false
 		}
 	}
-	return best, true
+	return p, true
 }
 
 // rate returns a copy of x, differenced when x is monotone: a counter's
@@ -145,8 +173,13 @@ func rate(x []float64) []float64 {
 // neighbours and returns the outliers' indices. The scale is the MAD of
 // first differences, robust to both the spikes and a season; when most
 // differences are zero, any lone departure from two equal neighbours is a
-// spike.
-func despike(y []float64) []int {
+// spike; differences within eps, the rounding of the input, count as
+// zero. Outliers are a minority: each makes two outlying differences, and
+// the MAD only stands for the rest while they are under half of them. When
+// a quarter of the samples or more would be outliers, they are the signal
+// (a sharp season whose differences take a few values, such as 1 2 3 2
+// repeated, has a MAD of zero), and y is left as it is.
+func despike(y []float64, eps float64) []int {
 	n := len(y)
 	if n < 5 {
 		return nil
@@ -159,16 +192,24 @@ func despike(y []float64) []int {
 	for i := range d {
 		d[i] = math.Abs(d[i] - med)
 	}
-	limit := spikeZ * 1.4826 * median(d) / math.Sqrt2
+	limit := max(spikeZ*1.4826*median(d)/math.Sqrt2, eps)
 	var at []int
+	var was []float64 // the replaced values, to undo
 	for i := 1; i < n-1; i++ {
 		mid := 0.5 * (y[i-1] + y[i+1])
 		// The neighbours must agree with each other, otherwise this is a
 		// step or a burst, not a lone spike.
 		if math.Abs(y[i]-mid) > limit && math.Abs(y[i+1]-y[i-1]) <= limit {
+			was = append(was, y[i])
 			y[i] = mid
 			at = append(at, i)
 		}
+	}
+	if 4*len(at) >= n {
+		for k, i := range at {
+			y[i] = was[k]
+		}
+		return nil
 	}
 	return at
 }
@@ -196,7 +237,9 @@ func spikeTrain(at []int, maxP int) (int, bool) {
 	return p, true
 }
 
-// detrend subtracts the least-squares line from y in place.
+// detrend subtracts the least-squares line from y in place. Subtracting the
+// mean first is exact for a series far from zero (Sterbenz), so the
+// remainder keeps its precision whatever the level.
 func detrend(y []float64) {
 	n := float64(len(y))
 	tm := (n - 1) / 2
@@ -212,16 +255,28 @@ func detrend(y []float64) {
 	}
 	b := sty / stt
 	for i := range y {
-		y[i] -= ym + b*(float64(i)-tm)
+		y[i] = (y[i] - ym) - b*(float64(i)-tm)
 	}
 }
 
-func isConstant(y []float64) bool {
+// roundoff is the error, in absolute terms, that rounding leaves in the
+// prepared series of an input whose largest magnitude is scale: a few
+// dozen units in the last place of scale (a counter's rate rounds to its
+// counter's precision).
+func roundoff(scale float64) float64 {
+	const ulps = 64
+	return ulps * 0x1p-52 * scale
+}
+
+// isConstant reports whether the detrended series y varies by no more than
+// eps, the rounding of the input: a constant or a straight line, with
+// nothing left to find a season in.
+func isConstant(y []float64, eps float64) bool {
 	lo, hi := y[0], y[0]
 	for _, v := range y {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	return hi-lo <= 1e-12*math.Max(math.Abs(lo), math.Abs(hi))
+	return hi-lo <= eps
 }
 
 // median returns the median of v, reordering v (Hoare's selection, O(n)

@@ -25,9 +25,7 @@ func TestDetectReferenceCases(t *testing.T) {
 					t.Logf("%s: detected %d", c.Family, p)
 					return
 				}
-				y := rate(c.x)
-				despike(y)
-				detrend(y)
+				y, _, _ := prepare(c.x)
 				if want > len(c.x)/2 {
 					t.Fatalf("true period %d beyond half the series", want)
 				}
