@@ -2,9 +2,6 @@ package dataretrieval
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -13,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -22,11 +18,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
-
-const mysqlEnv = "SLAPIPE_TEST_MYSQL_DSN"
 
 // freshStore opens a migrated store on a new empty database of dialect,
 // dropped when the test ends. MySQL without SLAPIPE_TEST_MYSQL_DSN skips,
@@ -37,48 +32,13 @@ func freshStore(t testing.TB, dialect string) *store.Store {
 	defer cancel()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "store.db")
 	if dialect == store.DialectMySQL {
-		dsn = freshMySQL(t, ctx)
+		dsn = testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "dr")
 	}
 	st, err := store.Open(ctx, dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	require.NoError(t, st.Migrate(ctx))
 	return st
-}
-
-func freshMySQL(t testing.TB, ctx context.Context) string {
-	t.Helper()
-	env := os.Getenv(mysqlEnv)
-	if env == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set and CI=true: the MySQL tests must run", mysqlEnv)
-		}
-		t.Skipf("%s not set: skipping MySQL", mysqlEnv)
-	}
-	cfg, err := mysql.ParseDSN(env)
-	require.NoError(t, err, "parsing %s", mysqlEnv)
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	require.NoError(t, err)
-	defer func() { _ = admin.Close() }()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	// The name is ours (hex), so it can be spliced into the DDL.
-	name := "slapipe_dr_" + hex.EncodeToString(b)
-	_, err = admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-	require.NoError(t, err, "creating test database %s (the user needs ALL on `slapipe\\_%%`)", name)
-	t.Cleanup(func() {
-		db, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer func() { _ = db.Close() }()
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	cfg.DBName = name
-	return cfg.FormatDSN()
 }
 
 // seeded is what seed wrote.

@@ -2,9 +2,7 @@ package deploy
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,25 +20,12 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	kafkaembed "github.com/slapipe/slapipe/embedded/kafka"
 	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/server"
 	"github.com/slapipe/slapipe/slamanager"
 	"github.com/slapipe/slapipe/store"
 )
-
-// serverEnv returns the address of a real server from env, skipping the test
-// when it is unset, or failing it under CI=true.
-func serverEnv(t testing.TB, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is unset under CI=true", name)
-		}
-		t.Skipf("%s unset: no real server for this test", name)
-	}
-	return v
-}
 
 // pipeline is the output of one real run, shared by the tests that need
 // it: MariaDB filled by etl -> kfake -> datastorage -> store, the SLA
@@ -87,8 +72,8 @@ func TestMain(m *testing.M) {
 // runPipeline returns the shared pipeline, running it on first use.
 func runPipeline(t testing.TB) *pipeline {
 	t.Helper()
-	dsn := serverEnv(t, "SLAPIPE_TEST_MYSQL_DSN")
-	promURL := serverEnv(t, "SLAPIPE_TEST_PROMETHEUS_URL")
+	dsn := testenv.MySQLDSN(t)
+	promURL := testenv.PrometheusURL(t)
 	sharedOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
@@ -103,29 +88,14 @@ func runPipeline(t testing.TB) *pipeline {
 // freshDatabase creates slapipe_grafana_<random> on the server of dsn and
 // returns its DSN, Grafana's DSN for it and a function dropping it.
 func freshDatabase(ctx context.Context, dsn string) (storeDSN, grafanaDSN string, drop func() error, err error) {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("SLAPIPE_TEST_MYSQL_DSN: %w", err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "slapipe_grafana_" + hex.EncodeToString(b)
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	storeDSN, drop, err = testenv.CreateMySQLDatabase(ctx, dsn, testenv.Database{Prefix: "grafana", Collation: "utf8mb4_bin"})
 	if err != nil {
 		return "", "", nil, err
 	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-		_ = admin.Close()
-		return "", "", nil, fmt.Errorf("creating database %s: %w", name, err)
+	cfg, err := mysql.ParseDSN(storeDSN)
+	if err != nil {
+		return "", "", nil, errors.Join(err, drop())
 	}
-	drop = func() error {
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := admin.ExecContext(dctx, "DROP DATABASE IF EXISTS "+name)
-		return errors.Join(err, admin.Close())
-	}
-	cfg.DBName = name
-	storeDSN = cfg.FormatDSN()
 	// What Grafana's MySQL datasource opens (pkg/tsdb/mysql), with the
 	// session time zone our provisioning sets.
 	g := cfg.Clone()

@@ -8,22 +8,21 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/slapipe/slapipe/internal/testenv"
 	"github.com/slapipe/slapipe/store"
 )
 
 // Environment variables naming the real servers.
 const (
-	envMySQL      = "SLAPIPE_TEST_MYSQL_DSN"
-	envPrometheus = "SLAPIPE_TEST_PROMETHEUS_URL"
+	envMySQL      = testenv.MySQLDSNVar
+	envPrometheus = testenv.PrometheusURLVar
 )
 
 // Bounds of every wait: the tests assert outcomes, not speed, on a shared
@@ -33,23 +32,11 @@ const (
 	pollEvery = 20 * time.Millisecond
 )
 
-// underCI reports whether tests needing a server must fail instead of
-// skipping.
-func underCI() bool { return os.Getenv("CI") == "true" }
-
 // serverEnv returns the value of the environment variable name; when it is
 // unset the test skips, or fails under CI=true.
 func serverEnv(t testing.TB, name string) string {
 	t.Helper()
-	v := os.Getenv(name)
-	if v != "" {
-		return v
-	}
-	if underCI() {
-		t.Fatalf("%s is not set and CI=true: this test needs the real server", name)
-	}
-	t.Skipf("%s is not set; skipping (scripts/test.sh starts the servers and sets it)", name)
-	return ""
+	return testenv.Server(t, name)
 }
 
 // testLogger writes warnings and errors of the components to the test log.
@@ -75,29 +62,7 @@ func randomSuffix(n int) string {
 // baseDSN, dropped when the test ends, and returns a DSN naming it.
 func newDatabase(t testing.TB, baseDSN string) string {
 	t.Helper()
-	cfg, err := mysql.ParseDSN(baseDSN)
-	require.NoError(t, err, "parsing %s", envMySQL)
-	name := "slapipe_e2e_" + randomSuffix(6)
-	admin := cfg.Clone()
-	admin.DBName = ""
-	db, err := sql.Open("mysql", admin.FormatDSN())
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// DDL cannot take placeholders; name is made of a fixed prefix and hex.
-	_, err = db.ExecContext(ctx, "CREATE DATABASE `"+name+"`")
-	require.NoError(t, err, "creating database %s", name)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
-			t.Errorf("dropping database %s: %v", name, err)
-		}
-		_ = db.Close()
-	})
-	cfg.DBName = name
-	cfg.ParseTime = true
-	return cfg.FormatDSN()
+	return testenv.NewMySQLDatabase(t, baseDSN, "e2e")
 }
 
 // openStore opens and migrates the store at dsn, closed when the test ends.

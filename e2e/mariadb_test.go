@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -43,10 +44,7 @@ type ownMariaDB struct {
 func startOwnMariaDB(t *testing.T, name string) (*ownMariaDB, string) {
 	t.Helper()
 	if _, err := os.Stat(mariadbd); err != nil {
-		if underCI() {
-			t.Fatalf("%s not found and CI=true: install mariadb-server", mariadbd)
-		}
-		t.Skipf("%s not found; skipping (install mariadb-server)", mariadbd)
+		testenv.Unavailable(t, mariadbd+" not found: install mariadb-server")
 	}
 	installDB, err := exec.LookPath(mariadbInstallDB)
 	require.NoError(t, err)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/slapipe/slapipe/internal/testenv"
 )
 
 // BenchmarkRun is one full ETL run (real Prometheus -> real engine ->
@@ -24,7 +26,7 @@ import (
 // answering (its process_cpu_seconds_total). scripts/etl-bench.sh sets
 // everything up.
 func BenchmarkRun(b *testing.B) {
-	url := prometheusURL(b)
+	url := testenv.PrometheusURL(b)
 	sel := os.Getenv("SLAPIPE_BENCH_SELECTOR")
 	if sel == "" {
 		sel = `{instance="bench:9100"}`

@@ -3,7 +3,6 @@ package etl
 import (
 	"context"
 	"math"
-	"os"
 	"testing"
 	"time"
 
@@ -13,22 +12,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
-
-// prometheusURL returns the real Prometheus of the test environment, or
-// skips the test when there is none (fails under CI=true).
-func prometheusURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("SLAPIPE_TEST_PROMETHEUS_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("SLAPIPE_TEST_PROMETHEUS_URL is unset under CI=true")
-		}
-		tb.Skip("SLAPIPE_TEST_PROMETHEUS_URL unset: no real Prometheus")
-	}
-	return u
-}
 
 // backfilled is the selector of the history scripts/servers.sh backfills.
 const backfilled = `{instance="backfill:9100"}`
@@ -83,7 +69,7 @@ func windowStats(v []float64) (n int, lo, hi, mean, sd float64) {
 // with the real engine and an in-process broker, and checks the published
 // window statistics against the raw samples.
 func TestRunAgainstRealPrometheus(t *testing.T) {
-	url := prometheusURL(t)
+	url := testenv.PrometheusURL(t)
 	raw, end := rawHistory(t, url)
 	brokers := newBroker(t)
 	e, err := New(Config{PrometheusURL: url, Brokers: brokers, Selectors: []string{backfilled}},

@@ -18,18 +18,9 @@ import (
 
 	"github.com/slapipe/slapipe/analysis"
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
-
-// needServer skips (or fails under CI=true) a test whose server is missing.
-func needServer(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + " (CI=true: tests needing a server may not skip)")
-	}
-	t.Skip(msg)
-}
 
 // ownPrometheus backfills the OpenMetrics text into a fresh data directory
 // and starts /usr/bin/prometheus on it, on a free loopback port, until the
@@ -39,7 +30,7 @@ func ownPrometheus(t *testing.T, openMetrics string) (url string, stop func()) {
 	const prom, promtool = "/usr/bin/prometheus", "/usr/bin/promtool"
 	for _, bin := range []string{prom, promtool} {
 		if _, err := os.Stat(bin); err != nil {
-			needServer(t, "%s not installed: cannot start a Prometheus for the test", bin)
+			testenv.Unavailable(t, bin+" not installed: cannot start a Prometheus for the test")
 		}
 	}
 	dir := t.TempDir()

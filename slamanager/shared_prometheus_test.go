@@ -2,32 +2,18 @@ package slamanager
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
-// sharedPrometheus returns the test environment's Prometheus (node_exporter
-// scrape plus backfilled node_* history), or skips.
-func sharedPrometheus(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("SLAPIPE_TEST_PROMETHEUS_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SLAPIPE_TEST_PROMETHEUS_URL is unset under CI=true")
-		}
-		t.Skip("SLAPIPE_TEST_PROMETHEUS_URL unset: no real Prometheus")
-	}
-	return u
-}
-
 func TestSharedPrometheusDefaultSet(t *testing.T) {
-	url := sharedPrometheus(t)
+	url := testenv.PrometheusURL(t)
 	ctx := context.Background()
 	src, err := promsource.New(promsource.Config{URL: url})
 	require.NoError(t, err)

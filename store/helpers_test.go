@@ -2,24 +2,16 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
-)
 
-// mysqlEnv names the DSN of a MariaDB/MySQL server the tests may create
-// databases on (the user needs rights on `slapipe\_%` databases).
-const mysqlEnv = "SLAPIPE_TEST_MYSQL_DSN"
+	"github.com/slapipe/slapipe/internal/testenv"
+)
 
 var dialects = []string{DialectSQLite, DialectMySQL}
 
@@ -31,39 +23,7 @@ func freshDSN(t testing.TB, dialect string) string {
 	if dialect == DialectSQLite {
 		return "sqlite:" + filepath.Join(t.TempDir(), "store.db")
 	}
-	env := os.Getenv(mysqlEnv)
-	if env == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set and CI=true: the MySQL half of the store tests must run", mysqlEnv)
-		}
-		t.Skipf("%s not set: skipping the MySQL dialect", mysqlEnv)
-	}
-	cfg, err := mysql.ParseDSN(env)
-	require.NoError(t, err, "parsing %s", mysqlEnv)
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	require.NoError(t, err)
-	defer func() { _ = admin.Close() }()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	// The name is ours (hex), so it can be spliced into the DDL.
-	name := "slapipe_test_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err = admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-	require.NoError(t, err, "creating test database %s (the user needs ALL on `slapipe\\_%%`)", name)
-	t.Cleanup(func() {
-		db, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer func() { _ = db.Close() }()
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	cfg.DBName = name
-	return cfg.FormatDSN()
+	return testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "test")
 }
 
 // openDSN opens dsn, closing the store when the test ends.

@@ -2,27 +2,14 @@ package promsource
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
-)
 
-// prometheusURL returns the real Prometheus of the test environment, or
-// skips the test when there is none (fails under CI=true).
-func prometheusURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("SLAPIPE_TEST_PROMETHEUS_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SLAPIPE_TEST_PROMETHEUS_URL is unset under CI=true")
-		}
-		t.Skip("SLAPIPE_TEST_PROMETHEUS_URL unset: no real Prometheus")
-	}
-	return u
-}
+	"github.com/slapipe/slapipe/internal/testenv"
+)
 
 const backfill = `{instance="backfill:9100"}`
 
@@ -47,7 +34,7 @@ func rawSamples(t *testing.T, src *Source, selector string) (map[int64]float64, 
 }
 
 func TestRealPrometheus(t *testing.T) {
-	src, err := New(Config{URL: prometheusURL(t)})
+	src, err := New(Config{URL: testenv.PrometheusURL(t)})
 	require.NoError(t, err)
 	ctx := context.Background()
 	const step = 5 * time.Second
