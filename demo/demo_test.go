@@ -21,7 +21,7 @@ import (
 // history was built to show.
 func TestRunOnce(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the whole pipeline: skipped with -short")
+		t.Skip("the whole pipeline: skipped with -short, which CI never uses")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -134,7 +134,7 @@ func equal(a, b []string) bool {
 // names the flag to change, and nothing is left running.
 func TestRunAddressTaken(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the whole pipeline: skipped with -short")
+		t.Skip("the whole pipeline: skipped with -short, which CI never uses")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -36,7 +36,7 @@ type refCase struct {
 // statsmodels forecasts: the analysis package's (../testdata/cases) and
 // this package's own (testdata/hw_*.json: seasonal series shaped like the
 // node_exporter families, counters and noise, made by a seeded numpy
-// generator and run through ../shared/reference/statsref.py). It fills
+// generator and run through scripts/statsref.py). It fills
 // gaps as the contract says: linear interpolation, nearest value at the
 // edges.
 func loadCases(t testing.TB) []refCase {

@@ -118,7 +118,7 @@ func jsonDoc(t *testing.T, r result) map[string]any {
 // services of `slapipe demo`.
 func TestEndToEndDemo(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts the whole pipeline")
+		t.Skip("starts the whole pipeline: skipped with -short, which CI never uses")
 	}
 	slaAddr, retAddr := ctltest.UnusedAddr(t), ctltest.UnusedAddr(t)
 	demo := startDaemon(t, "demo", "--sla-listen", slaAddr, "--retrieval-listen", retAddr, "--metrics-listen", "127.0.0.1:0")
