@@ -168,7 +168,8 @@ func (m *Manager) predictions(ctx context.Context, set *slapipev1.SLASet) (*slap
 	return m.aged(c.resp, false), nil
 }
 
-// readPredictions builds the answer from the forecasts of run runID.
+// readPredictions builds the answer from each objective's latest stored
+// forecasts; runID, the latest run, names the answer.
 func (m *Manager) readPredictions(ctx context.Context, set *slapipev1.SLASet, runID string) (*slapipev1.GetPredictionsResponse, error) {
 	objs := set.GetObjectives()
 	found := make([][]*slapipev1.SeriesAnalysis, len(objs))
@@ -179,7 +180,9 @@ func (m *Manager) readPredictions(ctx context.Context, set *slapipev1.SLASet, ru
 			continue
 		}
 		g.Go(func() error {
-			_, msgs, err := m.store.Analyses(gctx, store.Query{Metric: metric, RunID: runID})
+			// No RunID: the store reads the latest run that analysed this
+			// metric, so a run limited to other selectors hides nothing.
+			_, msgs, err := m.store.Analyses(gctx, store.Query{Metric: metric})
 			if err != nil && !isNotFound(err) {
 				return fmt.Errorf("reading forecasts of %s: %w", metric, err)
 			}

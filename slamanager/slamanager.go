@@ -216,6 +216,11 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 // or one of them fails; it returns nil after a shutdown asked by ctx.
 func (m *Manager) Run(ctx context.Context) error {
 	m.seedDefaults(ctx)
+	// The runner accepts flights before the port opens, so a RunETL right
+	// after Ready never finds it "not running"; runLoop's defer turns it off.
+	m.runs.mu.Lock()
+	m.runs.loopOn = true
+	m.runs.mu.Unlock()
 	srv := server.NewGRPC(server.GRPCOptions{Registerer: m.met.reg, Logger: m.log})
 	slapipev1.RegisterSLAManagerServer(srv, m)
 	g, gctx := errgroup.WithContext(ctx)

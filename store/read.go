@@ -17,14 +17,24 @@ import (
 // started_at, or by the newest computed_at while the summary is missing.
 // ErrNotFound when no analysis is stored.
 func (s *Store) LatestRunID(ctx context.Context) (string, error) {
+	return s.latestRun(ctx, "", nil)
+}
+
+// latestRun is LatestRunID among the runs that also satisfy cond, an SQL
+// condition on the run r with placeholders for args ("" = any run).
+func (s *Store) latestRun(ctx context.Context, cond string, args []any) (string, error) {
+	if cond != "" {
+		cond = " AND " + cond
+	}
 	var run string
 	err := s.db.QueryRowContext(ctx,
 		"SELECT r.run_id FROM runs r WHERE r.has_analyses = TRUE AND r.reported = TRUE AND r.status = ? "+
-			"AND (SELECT COUNT(*) FROM analyses a WHERE a.run_id = r.run_id) >= r.series_count "+
-			"ORDER BY r.sort_at DESC, r.run_id DESC LIMIT 1", runSucceeded).Scan(&run)
+			"AND (SELECT COUNT(*) FROM analyses a WHERE a.run_id = r.run_id) >= r.series_count"+cond+
+			" ORDER BY r.sort_at DESC, r.run_id DESC LIMIT 1", append([]any{runSucceeded}, args...)...).Scan(&run)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = s.db.QueryRowContext(ctx,
-			"SELECT run_id FROM runs WHERE has_analyses = TRUE ORDER BY sort_at DESC, run_id DESC LIMIT 1").Scan(&run)
+			"SELECT r.run_id FROM runs r WHERE r.has_analyses = TRUE"+cond+
+				" ORDER BY r.sort_at DESC, r.run_id DESC LIMIT 1", args...).Scan(&run)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("latest run: no stored analyses: %w", ErrNotFound)
@@ -33,6 +43,32 @@ func (s *Store) LatestRunID(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("finding the latest run: %w", err)
 	}
 	return run, nil
+}
+
+// latestRunOf is the latest complete run (as LatestRunID) among those that
+// analysed the metric or the series q names: a run limited to other
+// selectors (`etl run --selector ...`) does not hide a metric's last
+// analysis. ErrNotFound when no stored run has it.
+func (s *Store) latestRunOf(ctx context.Context, q Query) (string, error) {
+	cond := "EXISTS (SELECT 1 FROM analyses a JOIN series s ON s.series_id = a.series_id WHERE a.run_id = r.run_id"
+	var args []any
+	if q.Metric != "" {
+		cond += " AND s.metric = ?"
+		args = append(args, q.Metric)
+	}
+	if q.SeriesID != "" {
+		cond += " AND a.series_id = ?"
+		args = append(args, q.SeriesID)
+	}
+	run, err := s.latestRun(ctx, cond+")", args)
+	if errors.Is(err, ErrNotFound) {
+		what := fmt.Sprintf("metric %q", q.Metric)
+		if q.SeriesID != "" {
+			what = fmt.Sprintf("series %q", q.SeriesID)
+		}
+		return "", fmt.Errorf("%s: in no stored run: %w", what, ErrNotFound)
+	}
+	return run, err
 }
 
 // runSucceeded is the status of a run that published every series.
@@ -96,11 +132,19 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]*slapipev1.Run, erro
 
 // Analyses returns the analyses of q rebuilt from the tables, ordered by
 // metric then series id; with neither Metric nor SeriesID it returns the
-// whole run. They equal (proto.Equal) what WriteAnalyses stored, times
+// whole run. Without RunID it reads the latest complete run that has the
+// metric or series (see LatestRunID), so a narrower newer run does not hide
+// it. They equal (proto.Equal) what WriteAnalyses stored, times
 // truncated to the millisecond. ErrNotFound for an unknown run, or a metric
 // or series the run does not have.
 func (s *Store) Analyses(ctx context.Context, q Query) (string, []*slapipev1.SeriesAnalysis, error) {
-	run, err := s.resolveRun(ctx, q.RunID)
+	var run string
+	var err error
+	if q.RunID == "" && (q.Metric != "" || q.SeriesID != "") {
+		run, err = s.latestRunOf(ctx, q)
+	} else {
+		run, err = s.resolveRun(ctx, q.RunID)
+	}
 	if err != nil {
 		return "", nil, err
 	}

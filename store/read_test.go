@@ -166,3 +166,48 @@ func TestForecastPointsView(t *testing.T) {
 		}
 	})
 }
+
+// TestNarrowRunDoesNotHideMetrics: a newer complete run that analysed only
+// some metrics (etl run --selector ...) is the latest run, but a metric it
+// lacks is still read from the last run that has it.
+func TestNarrowRunDoesNotHideMetrics(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		full := genBatch(7, "full", 4, t0, realistic)
+		full[0].Metric, full[1].Metric = "node_load1", "node_load1"
+		full[2].Metric, full[3].Metric = "node_memory_MemFree_bytes", "node_memory_MemFree_bytes"
+		narrow := genBatch(8, "narrow", 1, t0.Add(time.Hour), realistic)
+		narrow[0].Metric = "node_load1"
+		require.NoError(t, s.WriteAnalyses(ctx, full))
+		require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "full", Status: "succeeded", Series: 4,
+			StartedAt: timestamppb.New(t0)}))
+		require.NoError(t, s.WriteAnalyses(ctx, narrow))
+		require.NoError(t, s.UpsertRun(ctx, &slapipev1.Run{RunId: "narrow", Status: "succeeded", Series: 1,
+			StartedAt: timestamppb.New(t0.Add(time.Hour))}))
+
+		latest, err := s.LatestRunID(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "narrow", latest)
+
+		cases := []struct {
+			q        Query
+			wantRun  string
+			wantMsgs int
+		}{
+			{Query{Metric: "node_load1"}, "narrow", 1},
+			{Query{Metric: "node_memory_MemFree_bytes"}, "full", 2},
+			{Query{SeriesID: full[3].SeriesId}, "full", 1},
+			{Query{Metric: "node_memory_MemFree_bytes", RunID: "full"}, "full", 2},
+		}
+		for _, c := range cases {
+			run, msgs, err := s.Analyses(ctx, c.q)
+			require.NoError(t, err, "%+v", c.q)
+			require.Equal(t, c.wantRun, run, "%+v", c.q)
+			require.Len(t, msgs, c.wantMsgs, "%+v", c.q)
+		}
+		_, _, err = s.Analyses(ctx, Query{Metric: "node_memory_MemFree_bytes", RunID: "narrow"})
+		require.ErrorIs(t, err, ErrNotFound, "an explicit run is not replaced")
+		_, _, err = s.Analyses(ctx, Query{Metric: "no_such_metric"})
+		require.ErrorIs(t, err, ErrNotFound)
+	})
+}

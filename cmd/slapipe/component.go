@@ -47,8 +47,8 @@ func (s *sources) metricsFlag(fs *pflag.FlagSet) {
 }
 
 // serve runs the component's actors and its /metrics endpoint in one group
-// tied to ctx (cancelled by SIGINT/SIGTERM): when any returns, all stop, and
-// the first error is returned.
+// tied to ctx (cancelled by SIGINT/SIGTERM): when one fails, all stop and its
+// error is returned. Every actor returns nil only once ctx is done.
 func (a *app) serve(ctx context.Context, name, metricsListen string, actors ...func(context.Context) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

@@ -47,14 +47,6 @@ func (l *lazyETL) Run(ctx context.Context, opts etl.RunOptions) (*slapipev1.Run,
 	return e.Run(ctx, opts)
 }
 
-// warmUp tries to build the ETL at start so a misconfiguration shows at once;
-// failing is only a warning.
-func (l *lazyETL) warmUp() {
-	if _, err := l.get(); err != nil {
-		l.logger.Warn("ETL not ready; runs will retry", "err", err)
-	}
-}
-
 // Close releases the ETL if it was built.
 func (l *lazyETL) Close() error {
 	l.mu.Lock()

@@ -39,7 +39,9 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			e := &lazyETL{cfg: etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
 				Topic: s.kafkaTopic, RunsTopic: s.kafkaTopic + ".runs"},
 				deps: etl.Deps{Logger: a.logger, Registerer: a.registry}, logger: a.logger}
-			e.warmUp()
+			// The ETL is built by the first run (at start when scheduled),
+			// not here: with Kafka unreachable building it may take its whole
+			// timeout, and the manager must listen and answer meanwhile.
 			defer e.Close()
 			m, err := slamanager.New(slamanager.Config{Listen: listen, PrometheusURL: s.prometheusURL, ETLInterval: etlInterval},
 				slamanager.Deps{Store: st, ETL: e, Source: src, Logger: a.logger, Registerer: a.registry})
