@@ -71,8 +71,9 @@ func (c *Consumer) store(ctx context.Context, d decoded) ([]kafka.Message, error
 			return nil, errors.Join(errAbandoned, err)
 		}
 	}
-	// Runs after analyses: the ETL publishes a run once its series are out,
-	// so a reader that sees the run finds its analyses.
+	// Runs after this batch's analyses. Across lanes a run may still arrive
+	// before some of its analyses: readers are protected by the store, whose
+	// latest run is one with all of its series stored.
 	for i, run := range d.runs {
 		err := c.retry(ctx, "runs", func(ctx context.Context) error { return c.w.UpsertRun(ctx, run) })
 		if errors.Is(err, store.ErrInvalidArgument) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -53,8 +54,8 @@ func New(cfg Config, w Writer, deps Deps) (*Consumer, error) {
 }
 
 // Run consumes until ctx is done, then returns nil; an unreachable broker
-// or store does not end it (it retries with backoff, logging each failure),
-// so an error means the consumer could not start. A batch's
+// or store does not end it (it retries with backoff, logging each failure,
+// including a broker that refuses to create the topics). A batch's
 // offsets are committed only after its analyses and runs were written and
 // its rejected messages were dead-lettered. When ctx is done, the batches in
 // flight are finished within Config.ShutdownGrace (written, then committed)
@@ -78,8 +79,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 	// finish; the reader itself stops fetching as soon as ctx is done.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.ShutdownGrace, cancelWork) })
-	defer stopGrace()
+	var graceMu sync.Mutex
+	var grace *time.Timer
+	stopGrace := context.AfterFunc(ctx, func() {
+		graceMu.Lock()
+		grace = time.AfterFunc(c.cfg.ShutdownGrace, cancelWork)
+		graceMu.Unlock()
+	})
+	defer func() {
+		stopGrace()
+		graceMu.Lock()
+		if grace != nil {
+			grace.Stop()
+		}
+		graceMu.Unlock()
+	}()
 
 	r := newReader(c.cfg, c.logger)
 	dlq := newDLQWriter(c.cfg, c.logger)

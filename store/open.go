@@ -117,7 +117,6 @@ func openMySQL(dsn string) (*Store, error) {
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
-	cfg.InterpolateParams = strings.Contains(dsn, "interpolateParams=true")
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configuring mysql connector: %w", err)

@@ -44,7 +44,8 @@ type API interface {
 	UpsertRun(ctx context.Context, run *slapipev1.Run) error
 	// ListRuns returns the newest runs first.
 	ListRuns(ctx context.Context, limit int) ([]*slapipev1.Run, error)
-	// LatestRunID is the newest run that has stored analyses.
+	// LatestRunID is the latest complete run (succeeded, every series
+	// stored), or the newest run with analyses while none is complete.
 	LatestRunID(ctx context.Context) (string, error)
 	// ListMetrics lists stored metric names matching the RE2 nameFilter ("" = all).
 	ListMetrics(ctx context.Context, runID, nameFilter string, p Page) (metrics []*slapipev1.StoredMetric, next string, err error)
