@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"regexp"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
@@ -23,8 +23,6 @@ const (
 	maxIDLen        = 64
 	maxMetricLen    = 255
 )
-
-var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 
 // ListMetrics lists the stored metric names whose whole name matches the
 // RE2 name_filter, with their series counts, one page at a time.
@@ -221,7 +219,7 @@ func pageSize(n int32) (int, error) {
 }
 
 func checkMetric(m string) error {
-	if len(m) > maxMetricLen || !metricName.MatchString(m) {
+	if len(m) > maxMetricLen || !model.LegacyValidation.IsValidMetricName(m) {
 		return invalid("metric %.80q: not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, at most %d bytes)", m, maxMetricLen)
 	}
 	return nil

@@ -2,33 +2,17 @@ package datastorage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
-// ensureTopics creates the topics that do not exist yet; existing topics
-// keep their partition count.
-func ensureTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	req := &kafka.CreateTopicsRequest{}
-	for _, t := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
-	}
-	res, err := client.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("creating kafka topics %v on %v: %w", topics, brokers, err)
-	}
-	for topic, err := range res.Errors {
-		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-			return fmt.Errorf("creating kafka topic %s: %w", topic, err)
-		}
-	}
-	return nil
-}
+// ensureTopics creates the topics that do not exist yet (kafkatopic.Ensure).
+var ensureTopics = kafkatopic.Ensure
 
 // newReader is the group reader on both consumed topics. Offsets are only
 // committed explicitly (CommitInterval 0 makes CommitMessages synchronous).

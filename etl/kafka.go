@@ -2,10 +2,11 @@ package etl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
 // publishChunk is how many messages one WriteMessages call carries; it is
@@ -13,26 +14,8 @@ import (
 // partition and progress advances per call.
 const publishChunk = 500
 
-// ensureTopics creates the topics with the given partition count and the
-// brokers' default replication factor; topics that exist are left alone,
-// whatever their partition count.
-func ensureTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...)}
-	req := &kafka.CreateTopicsRequest{}
-	for _, t := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
-	}
-	res, err := client.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("creating kafka topics %v on %v: %w", topics, brokers, err)
-	}
-	for topic, err := range res.Errors {
-		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-			return fmt.Errorf("creating kafka topic %s: %w", topic, err)
-		}
-	}
-	return nil
-}
+// ensureTopics creates the topics that do not exist yet (kafkatopic.Ensure).
+var ensureTopics = kafkatopic.Ensure
 
 // publish writes msgs in chunks, calling done after each with the number
 // written so far and the chunk's size. It stops at the first error.

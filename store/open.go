@@ -74,6 +74,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// OpenMigrated opens dsn as Open does and brings its schema up to date
+// (Migrate), closing the store again if that fails: what every component
+// does at start.
+func OpenMigrated(ctx context.Context, dsn string) (*Store, error) {
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("migrating the schema: %w", err)
+	}
+	return s, nil
+}
+
 func openSQLite(path string) (*Store, error) {
 	path, extra, _ := strings.Cut(path, "?")
 	if path == "" {

@@ -7,13 +7,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/ctl"
+	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/slamanager"
 )
 
-// Default addresses of the two services ctl talks to.
+// Default addresses of the two services ctl talks to: where they listen.
 const (
-	defaultSLAAddr       = "127.0.0.1:50051"
-	defaultRetrievalAddr = "127.0.0.1:50052"
+	defaultSLAAddr       = slamanager.DefaultListen
+	defaultRetrievalAddr = dataretrieval.DefaultListen
 )
 
 // ctlFlags are the flags every ctl subcommand shares.

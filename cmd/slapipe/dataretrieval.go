@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/dataretrieval"
@@ -20,14 +18,11 @@ func registerDataRetrieval(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, s.mysqlDSN)
+			st, err := store.OpenMigrated(ctx, s.mysqlDSN)
 			if err != nil {
-				return fmt.Errorf("opening the database: %w", err)
+				return err
 			}
 			defer st.Close()
-			if err := st.Migrate(ctx); err != nil {
-				return fmt.Errorf("migrating the schema: %w", err)
-			}
 			srv, err := dataretrieval.New(dataretrieval.Config{Listen: listen}, st,
 				dataretrieval.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/datastorage"
@@ -20,14 +18,11 @@ func registerDataStorage(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, s.mysqlDSN)
+			st, err := store.OpenMigrated(ctx, s.mysqlDSN)
 			if err != nil {
-				return fmt.Errorf("opening the database: %w", err)
+				return err
 			}
 			defer st.Close()
-			if err := st.Migrate(ctx); err != nil {
-				return fmt.Errorf("migrating the schema: %w", err)
-			}
 			c, err := datastorage.New(datastorage.Config{Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
 				RunsTopic: s.kafkaTopic + ".runs", DLQTopic: s.kafkaTopic + ".dlq", GroupID: group}, st,
 				datastorage.Deps{Logger: a.logger, Registerer: a.registry})

@@ -16,14 +16,11 @@ func registerMigrate(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, s.mysqlDSN)
+			st, err := store.OpenMigrated(ctx, s.mysqlDSN)
 			if err != nil {
-				return fmt.Errorf("opening the database: %w", err)
+				return err
 			}
 			defer st.Close()
-			if err := st.Migrate(ctx); err != nil {
-				return fmt.Errorf("migrating the schema: %w", err)
-			}
 			v, err := st.SchemaVersion(ctx)
 			if err != nil {
 				return fmt.Errorf("reading the schema version: %w", err)

@@ -24,14 +24,11 @@ func registerSLAManager(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, s.mysqlDSN)
+			st, err := store.OpenMigrated(ctx, s.mysqlDSN)
 			if err != nil {
-				return fmt.Errorf("opening the database: %w", err)
+				return err
 			}
 			defer st.Close()
-			if err := st.Migrate(ctx); err != nil {
-				return fmt.Errorf("migrating the schema: %w", err)
-			}
 			src, err := promsource.New(promsource.Config{URL: s.prometheusURL, Logger: a.logger})
 			if err != nil {
 				return fmt.Errorf("prometheus client: %w", err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -19,7 +20,6 @@ var ErrInvalidSelector = errors.New("invalid selector")
 const maxSelectorLen = 1024
 
 var (
-	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 	// namePatternRE is what a bare name pattern such as node_.* may contain:
 	// name characters and regexp operators, but no quote, brace, space or
 	// bracket, so the rewrite into a __name__ matcher cannot change the
@@ -58,7 +58,7 @@ func ParseSelector(s string) (metric string, matchers []*labels.Matcher, err err
 	if hasComment(s) {
 		return "", nil, fmt.Errorf("%w: %q: comments are not allowed", ErrInvalidSelector, s)
 	}
-	if namePart != "" && !metricNameRE.MatchString(namePart) && namePatternRE.MatchString(namePart) && patternOpRE.MatchString(namePart) {
+	if namePart != "" && !model.LegacyValidation.IsValidMetricName(namePart) && namePatternRE.MatchString(namePart) && patternOpRE.MatchString(namePart) {
 		if _, err := regexp.Compile(namePart); err != nil {
 			return "", nil, fmt.Errorf("%w: %q: bad name pattern: %v", ErrInvalidSelector, s, err)
 		}
@@ -118,7 +118,7 @@ func hasComment(s string) bool {
 // selector's matchers other than those on __name__ (the name pins them).
 func querySelector(metric string, matchers []*labels.Matcher) string {
 	vs := &parser.VectorSelector{}
-	if metricNameRE.MatchString(metric) {
+	if model.LegacyValidation.IsValidMetricName(metric) {
 		vs.Name = metric
 	}
 	// An equality matcher cannot fail to build.
