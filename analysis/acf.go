@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/dsp/fourier"
+
+	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
 // DefaultACFLags returns the number of autocorrelation lags reported for a
@@ -36,7 +38,7 @@ func ACF(x []float64, nlags int) []float64 {
 		return nil
 	}
 	nlags = max(0, min(nlags, n-1))
-	size := nextRegular(n + nlags)
+	size := series.NextRegular(n + nlags)
 	buf := make([]float64, size)
 	m := mean(x)
 	for i, v := range x {
@@ -59,32 +61,4 @@ func ACF(x []float64, nlags int) []float64 {
 	}
 	out[0] = 1
 	return out
-}
-
-// nextRegular returns the smallest 5-smooth number (2^a·3^b·5^c) ≥ n: FFT
-// lengths gonum's FFTPACK port handles with its fast radix-2/3/4/5 passes.
-func nextRegular(n int) int {
-	if n <= 6 {
-		return max(n, 1)
-	}
-	best := math.MaxInt
-	for p5 := 1; p5 < best; p5 *= 5 {
-		for p35 := p5; p35 < best; p35 *= 3 {
-			// Smallest power of two times p35 that reaches n.
-			v := p35
-			for v < n {
-				v *= 2
-			}
-			if v < best {
-				best = v
-			}
-			if p35 >= n {
-				break
-			}
-		}
-		if p5 >= n {
-			break
-		}
-	}
-	return best
 }

@@ -103,11 +103,13 @@ func Analyze(in Input) (*Result, error) {
 	})
 	g.Go(func() error {
 		res.Seasonality = seasonality(x, in.Period)
-		period := in.Period
-		if res.Seasonality != nil {
-			period = res.Seasonality.Period
+		period, indices := in.Period, []float64(nil)
+		if s := res.Seasonality; s != nil {
+			// The forecast starts from this decomposition rather than
+			// running it again.
+			period, indices = s.Period, s.Seasonal
 		}
-		res.Forecast = forecast(x, period, horizon)
+		res.Forecast = forecast(x, period, horizon, indices)
 		return nil
 	})
 	_ = g.Wait() // the stages report no errors
@@ -119,31 +121,29 @@ func Analyze(in Input) (*Result, error) {
 func seasonality(x []float64, period int) *Seasonality {
 	detected := false
 	if period == 0 {
-		p, ok := detectSeason(x)
-		if !ok || p < 2 || p > len(x)/2 {
+		p, ok := detectSeason(x) // ok: 2 <= p <= len(x)/2
+		if !ok {
 			return nil
 		}
 		period, detected = p, true
 	}
-	indices, strength, err := decompose(x, period)
+	indices, strength, err := decompose(x, period) // strength in [0, 1]
 	if err != nil || len(indices) != period || !allFinite(indices) {
 		return nil
-	}
-	if math.IsNaN(strength) {
-		strength = 0 // no variation at all: nothing seasonal to measure
 	}
 	return &Seasonality{
 		Period:   period,
 		Detected: detected,
 		Seasonal: indices,
-		Strength: min(max(strength, 0), 1),
+		Strength: strength,
 	}
 }
 
-// forecast runs the Holt-Winters model selection; nil when it cannot fit x
-// or its output is not finite.
-func forecast(x []float64, period, horizon int) *Forecast {
-	fc, err := holtWinters(x, period, horizon)
+// forecast runs the Holt-Winters model selection, starting the seasonal
+// models from indices when given; nil when it cannot fit x or its output is
+// not finite.
+func forecast(x []float64, period, horizon int, indices []float64) *Forecast {
+	fc, err := holtWinters(x, period, horizon, indices)
 	if err != nil || fc == nil {
 		return nil
 	}
@@ -157,24 +157,7 @@ func forecast(x []float64, period, horizon int) *Forecast {
 			return nil
 		}
 	}
-	return &Forecast{
-		Horizon: horizon,
-		Model:   fc.Model,
-		Mean:    fc.Mean,
-		Lower:   fc.Lower,
-		Upper:   fc.Upper,
-		Sigma:   fc.Sigma,
-		AICc:    fc.AICc,
-		Params:  fc.Params,
-	}
-}
-
-// hwForecast is what the Holt-Winters engine returns (holtwinters.Result).
-type hwForecast struct {
-	Model              string
-	Mean, Lower, Upper []float64
-	Sigma, AICc        float64
-	Params             map[string]float64
+	return fc
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

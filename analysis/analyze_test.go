@@ -127,10 +127,18 @@ func TestAnalyzeJSONFields(t *testing.T) {
 	if res.Stats.Count != 398 || res.N != 400 {
 		t.Errorf("count %d of n %d, want 398 of 400", res.Stats.Count, res.N)
 	}
-	if s := res.Seasonality; s != nil && (s.Period != 20 || s.Detected || len(s.Seasonal) != 20) {
+	s := res.Seasonality
+	if s == nil {
+		t.Fatal("period 20 given but no seasonality")
+	}
+	if s.Period != 20 || s.Detected || len(s.Seasonal) != 20 {
 		t.Errorf("given period: seasonality %+v", s)
 	}
-	if f := res.Forecast; f != nil && (f.Horizon != 12 || len(f.Mean) != 12) {
+	f := res.Forecast
+	if f == nil {
+		t.Fatal("no forecast")
+	}
+	if f.Horizon != 12 || len(f.Mean) != 12 {
 		t.Errorf("forecast horizon %d with %d values, want 12", f.Horizon, len(f.Mean))
 	}
 }

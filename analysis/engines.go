@@ -21,14 +21,16 @@ func decompose(x []float64, period int) (indices []float64, strength float64, er
 	return dec.Indices, dec.Strength(), nil
 }
 
-// holtWinters forecasts horizon steps after x (package holtwinters).
-func holtWinters(x []float64, period, horizon int) (*hwForecast, error) {
-	fc, err := holtwinters.Forecast(x, holtwinters.Options{Period: period, Horizon: horizon})
+// holtWinters forecasts horizon steps after x (package holtwinters); the
+// seasonal models start from indices, the seasonal indices of x for period,
+// or decompose x themselves when indices is nil.
+func holtWinters(x []float64, period, horizon int, indices []float64) (*Forecast, error) {
+	fc, err := holtwinters.Forecast(x, holtwinters.Options{Period: period, Horizon: horizon, Indices: indices})
 	if err != nil || fc == nil {
 		return nil, err
 	}
-	return &hwForecast{
-		Model: fc.Model, Mean: fc.Mean, Lower: fc.Lower, Upper: fc.Upper,
+	return &Forecast{
+		Horizon: horizon, Model: fc.Model, Mean: fc.Mean, Lower: fc.Lower, Upper: fc.Upper,
 		Sigma: fc.Sigma, AICc: fc.AICc, Params: fc.Params,
 	}, nil
 }

@@ -157,17 +157,6 @@ func TestDefaultACFLags(t *testing.T) {
 	}
 }
 
-func TestNextRegular(t *testing.T) {
-	cases := []struct{ n, want int }{
-		{1, 1}, {5, 5}, {7, 8}, {11, 12}, {13, 15}, {17, 18}, {97, 100}, {17279, 17280}, {17281, 17496},
-	}
-	for _, c := range cases {
-		if got := nextRegular(c.n); got != c.want {
-			t.Errorf("nextRegular(%d) = %d, want %d", c.n, got, c.want)
-		}
-	}
-}
-
 func TestACFByConstruction(t *testing.T) {
 	// x = 1..5: deviations -2..2, c0 = 10/5, c1 = (-2·-1 + -1·0 + 0·1 + 1·2)/5
 	// = 4/5, c2 = (-2·0 + -1·1 + 0·2)/5 = -1/5, so r = 1, 0.4, -0.1.

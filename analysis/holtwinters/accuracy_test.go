@@ -3,6 +3,8 @@ package holtwinters
 import (
 	"math"
 	"testing"
+
+	"github.com/slapipe/slapipe/analysis/season"
 )
 
 func mae(f, y []float64) float64 {
@@ -18,16 +20,26 @@ func mae(f, y []float64) float64 {
 // with statsmodels' damped Holt-Winters and simple exponential smoothing,
 // and checks the pooled coverage of the 95 % intervals.
 func TestAccuracyAgainstStatsmodels(t *testing.T) {
-	t.Run("filled", func(t *testing.T) { checkAccuracy(t, false) })
-	t.Run("nan_gaps", func(t *testing.T) { checkAccuracy(t, true) })
+	t.Run("filled", func(t *testing.T) { checkAccuracy(t, filled) })
+	t.Run("nan_gaps", func(t *testing.T) { checkAccuracy(t, nanGaps) })
+	t.Run("given_indices", func(t *testing.T) { checkAccuracy(t, givenIndices) })
 }
 
-// checkAccuracy runs the comparison on the series with gaps filled as the
-// contract says, or left as NaN for Forecast to skip. The geometric means
+// accuracyInput is how a case's series reaches Forecast.
+type accuracyInput int
+
+const (
+	filled       accuracyInput = iota // gaps filled as the contract says
+	nanGaps                           // gaps left as NaN for Forecast to skip
+	givenIndices                      // filled, with Options.Indices as analysis.Analyze passes them
+)
+
+// checkAccuracy runs the comparison on the series given as mode says. The
+// geometric means
 // leave out cases where a forecast is exact (MAE 0, which ours is on a
 // series that ends on a long constant run): a zero would decide the mean
 // alone, and leaving it out only costs us.
-func checkAccuracy(t *testing.T, nanGaps bool) {
+func checkAccuracy(t *testing.T, mode accuracyInput) {
 	var logOurs, logHW, logSES float64
 	var inside, total, n, exact int
 	// Per source: the analysis package's cases, this package's.
@@ -40,10 +52,16 @@ func checkAccuracy(t *testing.T, nanGaps bool) {
 		}
 		h := len(c.Future)
 		x := c.x
-		if nanGaps {
+		opts := Options{Period: period, Horizon: h}
+		switch mode {
+		case nanGaps:
 			x = c.raw
+		case givenIndices:
+			if d, err := season.Decompose(x, period); err == nil {
+				opts.Indices = d.Indices
+			}
 		}
-		r, err := Forecast(x, Options{Period: period, Horizon: h})
+		r, err := Forecast(x, opts)
 		if err != nil {
 			t.Fatalf("%s: %v", c.file, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
 // refCase is one statsmodels 0.13.5 reference case of the analysis package
@@ -67,7 +69,6 @@ func loadCases(t testing.TB) []refCase {
 		}
 		c.file = filepath.Base(f)
 		c.own = filepath.Dir(f) == "testdata"
-		c.x = fillCaseGaps(c.Input.Values)
 		c.raw = make([]float64, len(c.Input.Values))
 		for i, v := range c.Input.Values {
 			c.raw[i] = math.NaN()
@@ -75,36 +76,11 @@ func loadCases(t testing.TB) []refCase {
 				c.raw[i] = *v
 			}
 		}
+		c.x = series.FillGaps(nil, c.raw)
 		cases = append(cases, c)
 	}
 	if len(cases) == 0 {
 		t.Fatal("no reference case with a future in ../testdata/cases")
 	}
 	return cases
-}
-
-func fillCaseGaps(v []*float64) []float64 {
-	x := make([]float64, len(v))
-	prev := -1
-	for i, p := range v {
-		if p == nil {
-			continue
-		}
-		x[i] = *p
-		if prev < 0 {
-			for j := range i {
-				x[j] = *p
-			}
-		} else {
-			for j := prev + 1; j < i; j++ {
-				f := float64(j-prev) / float64(i-prev)
-				x[j] = x[prev] + f*(*p-x[prev])
-			}
-		}
-		prev = i
-	}
-	for j := prev + 1; j < len(x) && prev >= 0; j++ {
-		x[j] = x[prev]
-	}
-	return x
 }

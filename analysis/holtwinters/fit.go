@@ -21,11 +21,10 @@ const (
 
 // fitted is a model with its estimated parameters and final states.
 type fitted struct {
-	md     model
-	par    params
-	final  states // after the last sample
-	sse    float64
-	nStart int // samples the initial states were estimated from
+	md    model
+	par   params
+	final states // after the last sample
+	sse   float64
 }
 
 // initial returns heuristic initial states (Hyndman et al. 2008, section
@@ -98,13 +97,13 @@ func fit(x []float64, md model, init states, start params) *fitted {
 	// Minimize fails only on a malformed problem; an evaluation limit still
 	// returns the best point found, and the start is a valid fallback.
 	theta := pack(md, inside(start))
-	res, err := optimize.Minimize(optimize.Problem{Func: objective}, theta, &optimize.Settings{
+	res, _ := optimize.Minimize(optimize.Problem{Func: objective}, theta, &optimize.Settings{
 		// SSE to a relative 1e-6 moves AICc by n*1e-6, far below the
 		// differences that decide between models.
 		Converger:       &optimize.FunctionConverge{Relative: 1e-6, Iterations: 8},
 		FuncEvaluations: 400,
 	}, &optimize.NelderMead{SimplexSize: 0.5})
-	if err == nil || res != nil {
+	if res != nil {
 		theta = res.X
 	}
 	f := &fitted{md: md, par: unpack(md, theta)}
@@ -171,35 +170,4 @@ func pack(md model, p params) []float64 {
 		add(p.phi, phiLo, phiHi)
 	}
 	return theta
-}
-
-// fillGaps returns x with its NaN samples replaced by linear interpolation
-// between observed neighbours, the nearest observed value at the edges (x
-// itself when nothing is missing). x must hold an observed sample.
-func fillGaps(x []float64) []float64 {
-	if !slices.ContainsFunc(x, math.IsNaN) {
-		return x
-	}
-	y := slices.Clone(x)
-	prev := -1
-	for i, v := range y {
-		if math.IsNaN(v) {
-			continue
-		}
-		switch {
-		case prev < 0:
-			for j := range i {
-				y[j] = v
-			}
-		case i > prev+1:
-			for j := prev + 1; j < i; j++ {
-				y[j] = y[prev] + (v-y[prev])*float64(j-prev)/float64(i-prev)
-			}
-		}
-		prev = i
-	}
-	for j := prev + 1; j < len(y); j++ {
-		y[j] = y[prev]
-	}
-	return y
 }

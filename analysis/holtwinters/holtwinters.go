@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
 // z975 is the standard normal 97.5 % quantile: the half-width of a 95 %
@@ -37,6 +39,11 @@ type Options struct {
 	Period int
 	// Horizon is the number of steps to forecast; it must be positive.
 	Horizon int
+	// Indices optionally gives the additive seasonal indices of x for
+	// Period (Period finite values, as season.Decompose returns them for
+	// the gap-filled x); the seasonal models start from them instead of
+	// decomposing x again. nil: Forecast decomposes x itself.
+	Indices []float64
 }
 
 // Result is a forecast with its 95 % prediction interval.
@@ -72,9 +79,11 @@ type Result struct {
 // the trend (none, linear or damped).
 //
 // A NaN in x is a missing sample: the models forecast through it without
-// an error or an update, so a filled gap cannot drag the states (an edge
-// filled with its nearest value would otherwise look like a flat stretch
-// to the model). Infinities are rejected.
+// an error or an update. This only helps callers that pass their gaps as
+// NaN: a gap filled beforehand (as analysis.Analyze fills every gap, see
+// docs/analyze.md) is fitted like any sample, and an edge filled with its
+// nearest value looks like a flat stretch to the model. Infinities are
+// rejected.
 //
 // The series is centred and scaled internally, so counters and byte
 // counts of any magnitude fit alike; a constant series gives a flat
@@ -88,6 +97,13 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%w: horizon %d: must be at least 1", ErrInput, opts.Horizon)
 	case opts.Period < 0 || opts.Period == 1:
 		return nil, fmt.Errorf("%w: period %d: must be 0 or at least 2", ErrInput, opts.Period)
+	case opts.Indices != nil && len(opts.Indices) != opts.Period:
+		return nil, fmt.Errorf("%w: %d seasonal indices for period %d", ErrInput, len(opts.Indices), opts.Period)
+	}
+	for j, v := range opts.Indices {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: seasonal index %d is %v", ErrInput, j, v)
+		}
 	}
 	obs := make([]float64, 0, n) // the observed samples
 	for i, v := range x {
@@ -118,10 +134,17 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	var best *fitted
 	bestAICc := math.Inf(1)
 	if m >= 2 && n >= 2*m {
-		best, bestAICc = choose(z, len(obs), m, true)
+		var indices []float64 // of z: the decomposition is linear in x
+		if opts.Indices != nil {
+			indices = make([]float64, m)
+			for j, v := range opts.Indices {
+				indices[j] = v / scale
+			}
+		}
+		best, bestAICc = choose(z, len(obs), m, true, indices)
 	}
 	if best == nil { // no season, or too few samples for its states
-		best, bestAICc = choose(z, len(obs), m, false)
+		best, bestAICc = choose(z, len(obs), m, false, nil)
 	}
 	if best == nil {
 		return naive(obs, opts.Horizon), nil
@@ -131,13 +154,14 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 
 // choose fits the seasonal or the non-seasonal candidates to z (nObs
 // observed samples) and returns the one with the lowest finite AICc, or
-// nil when there are too few samples for any.
-func choose(z []float64, nObs, m int, seasonal bool) (*fitted, float64) {
+// nil when there are too few samples for any. The seasonal candidates
+// start from indices, the seasonal indices of z, or when nil from
+// seasonIndices of the gap-filled z.
+func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted, float64) {
 	var best *fitted
 	bestAICc := math.Inf(1)
-	filled := fillGaps(z)
-	var indices []float64
-	if seasonal {
+	filled := series.FillGaps(nil, z)
+	if seasonal && indices == nil {
 		indices = seasonIndices(filled, m)
 	}
 	// Each model starts from the parameters of the simpler one before it:

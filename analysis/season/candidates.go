@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/dsp/fourier"
+
+	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
 // candidates returns the sorted, distinct candidate periods in [2, maxP]:
@@ -15,7 +17,7 @@ func candidates(y []float64, maxP int) []int {
 	n := len(y)
 	// Zero padding to n+maxP makes the circular correlation linear up to lag
 	// maxP.
-	size := fastLen(n + maxP + 1)
+	size := series.NextRegular(n + maxP + 1)
 	fft := fourier.NewFFT(size)
 	buf := make([]float64, size)
 	copy(buf, y)

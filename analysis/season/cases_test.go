@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
 // refCase is one statsmodels 0.13.5 reference case of the analysis package
@@ -21,8 +23,7 @@ type refCase struct {
 	} `json:"input"`
 	Reference struct {
 		Seasonality *struct {
-			Period   int       `json:"period"`
-			Seasonal []float64 `json:"seasonal"`
+			Period int `json:"period"`
 		} `json:"seasonality"`
 	} `json:"reference"`
 
@@ -52,40 +53,15 @@ func loadCases(t testing.TB) []refCase {
 			t.Fatalf("%s: %v", f, err)
 		}
 		c.file = filepath.Base(f)
-		c.x = fillGaps(c.Input.Values)
+		c.x = make([]float64, len(c.Input.Values))
+		for i, v := range c.Input.Values {
+			c.x[i] = math.NaN()
+			if v != nil {
+				c.x[i] = *v
+			}
+		}
+		c.x = series.FillGaps(c.x, c.x)
 		cases = append(cases, c)
 	}
 	return cases
-}
-
-func fillGaps(v []*float64) []float64 {
-	x := make([]float64, len(v))
-	prev := -1
-	for i, p := range v {
-		if p == nil {
-			continue
-		}
-		x[i] = *p
-		if prev < 0 {
-			for j := 0; j < i; j++ {
-				x[j] = *p
-			}
-		} else {
-			for j := prev + 1; j < i; j++ {
-				f := float64(j-prev) / float64(i-prev)
-				x[j] = x[prev] + f*(*p-x[prev])
-			}
-		}
-		prev = i
-	}
-	if prev < 0 {
-		for i := range x {
-			x[i] = math.NaN()
-		}
-		return x
-	}
-	for j := prev + 1; j < len(x); j++ {
-		x[j] = x[prev]
-	}
-	return x
 }

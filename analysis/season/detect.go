@@ -325,19 +325,3 @@ func selectK(v []float64, k int) float64 {
 	}
 	return v[k]
 }
-
-// fastLen returns the smallest 2^a 3^b 5^c >= n, a length gonum's FFT
-// handles with its fast radices.
-func fastLen(n int) int {
-	best := math.MaxInt
-	for p2 := 1; p2 < 2*n; p2 *= 2 {
-		for p3 := p2; p3 < 2*n; p3 *= 3 {
-			for p5 := p3; p5 < 2*n; p5 *= 5 {
-				if p5 >= n && p5 < best {
-					best = p5
-				}
-			}
-		}
-	}
-	return best
-}
