@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -17,6 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
@@ -40,6 +42,18 @@ func eachDialect(t *testing.T, fn func(t *testing.T, f fixture)) {
 			fn(t, fixture{client: slapipev1.NewDataRetrievalClient(conn), conn: conn, data: data})
 		})
 	}
+}
+
+// wantRef is the reference to m the service should return, built here
+// rather than with the production helper so that a bug there shows.
+func wantRef(m *slapipev1.SeriesAnalysis) *slapipev1.SeriesRef {
+	return &slapipev1.SeriesRef{SeriesId: m.SeriesId, Metric: m.Metric, Labels: m.Labels,
+		Transform: m.Transform, MetricType: m.MetricType}
+}
+
+// seedTime is hour:00:sec on the day seed writes its runs.
+func seedTime(hour, sec int) time.Time {
+	return time.Date(2026, 11, 23, hour, 0, sec, 0, time.UTC)
 }
 
 func byMetric(name string) func(*slapipev1.SeriesAnalysis) bool {
@@ -135,7 +149,7 @@ func TestListSeries(t *testing.T) {
 				}
 				require.Len(t, got, len(c.want))
 				for i, m := range c.want {
-					requireProtoEqual(t, ref(m), got[i], fmt.Sprintf("series %d", i))
+					requireProtoEqual(t, wantRef(m), got[i], fmt.Sprintf("series %d", i))
 				}
 			})
 		}
@@ -153,13 +167,19 @@ func TestSeriesQueries(t *testing.T) {
 			name    string
 			q       *slapipev1.SeriesQuery
 			wantRun string
-			want    []*slapipev1.SeriesAnalysis
+			// wantComputed follows seed: series i of a run starting at
+			// start is computed at start+(30+i)s; run-a starts 10:00,
+			// run-b 11:00.
+			wantComputed time.Time
+			want         []*slapipev1.SeriesAnalysis
 		}{
 			{"metric", &slapipev1.SeriesQuery{Metric: "node_disk_written_bytes_total"}, "run-b",
-				f.data.of("run-b", byMetric("node_disk_written_bytes_total"))},
-			{"series", &slapipev1.SeriesQuery{SeriesId: one.GetSeriesId()}, "run-b", []*slapipev1.SeriesAnalysis{one}},
+				seedTime(11, 32), f.data.of("run-b", byMetric("node_disk_written_bytes_total"))},
+			// one is the second (i=1) node_memory_Active_bytes series of run-b.
+			{"series", &slapipev1.SeriesQuery{SeriesId: one.GetSeriesId()}, "run-b",
+				seedTime(11, 31), []*slapipev1.SeriesAnalysis{one}},
 			{"metric in older run", &slapipev1.SeriesQuery{Metric: "node_memory_MemFree_bytes", RunId: "run-a"}, "run-a",
-				f.data.of("run-a", byMetric("node_memory_MemFree_bytes"))},
+				seedTime(10, 30), f.data.of("run-a", byMetric("node_memory_MemFree_bytes"))},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -173,17 +193,20 @@ func TestSeriesQueries(t *testing.T) {
 				for _, run := range []string{stats.GetRunId(), meta.GetRunId(), fc.GetRunId()} {
 					require.Equal(t, c.wantRun, run)
 				}
-				latest := latestComputed(c.want)
-				requireProtoEqual(t, latest, stats.GetComputedAt(), "computed_at")
+				for what, got := range map[string]*timestamppb.Timestamp{"stats": stats.GetComputedAt(),
+					"metadata": meta.GetComputedAt(), "forecast": fc.GetComputedAt()} {
+					require.NotNil(t, got, what)
+					require.Equal(t, c.wantComputed, got.AsTime(), what)
+				}
 				require.Len(t, stats.GetSeries(), len(c.want))
 				require.Len(t, meta.GetSeries(), len(c.want))
 				require.Len(t, fc.GetSeries(), len(c.want))
 				for i, m := range c.want {
-					requireProtoEqual(t, &slapipev1.SeriesStats{Series: ref(m), Windows: m.GetWindows()},
+					requireProtoEqual(t, &slapipev1.SeriesStats{Series: wantRef(m), Windows: m.GetWindows()},
 						stats.GetSeries()[i], "stats")
-					requireProtoEqual(t, &slapipev1.SeriesMetadata{Series: ref(m), Adf: m.GetAdf(), Acf: m.GetAcf(),
+					requireProtoEqual(t, &slapipev1.SeriesMetadata{Series: wantRef(m), Adf: m.GetAdf(), Acf: m.GetAcf(),
 						Seasonality: m.GetSeasonality()}, meta.GetSeries()[i], "metadata")
-					requireProtoEqual(t, &slapipev1.SeriesForecast{Series: ref(m), Forecast: m.GetForecast(),
+					requireProtoEqual(t, &slapipev1.SeriesForecast{Series: wantRef(m), Forecast: m.GetForecast(),
 						RangeEnd: m.GetRangeEnd(), StepSeconds: m.GetStepSeconds()}, fc.GetSeries()[i], "forecast")
 				}
 			})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -120,22 +120,4 @@ func (w *fakeWriter) runCount() int {
 
 // testLogger logs warnings and errors to the test log, and nothing once
 // the test has finished.
-func testLogger(t testing.TB) *slog.Logger {
-	tw := &testWriter{t: t}
-	t.Cleanup(func() { tw.done.Store(true) })
-	return slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct {
-	t    testing.TB
-	done atomic.Bool
-}
-
-var _ io.Writer = (*testWriter)(nil)
-
-func (w *testWriter) Write(b []byte) (int, error) {
-	if !w.done.Load() {
-		w.t.Logf("%s", b)
-	}
-	return len(b), nil
-}
+func testLogger(t testing.TB) *slog.Logger { return testenv.Logger(t) }

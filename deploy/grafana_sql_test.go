@@ -21,9 +21,14 @@ import (
 // each returns rows with the columns its panel draws.
 func TestDashboardQueriesOnPipelineOutput(t *testing.T) {
 	p := runPipeline(t)
+	withSQL := 0
 	for file, d := range loadDashboards(t) {
+		if mysqlQueries(d) > 0 {
+			withSQL++
+		}
 		t.Run(file, func(t *testing.T) { checkDashboardSQL(t, p.db, d, time.Now()) })
 	}
+	require.Positive(t, withSQL, "no dashboard has SQL panels: nothing was checked")
 }
 
 // queryResult is what a query returned.
@@ -214,8 +219,32 @@ func checkOverrides(p panel, results []*queryResult) error {
 // dashboardRun is one evaluation of a dashboard's panels for one set of
 // variable values.
 type dashboardRun struct {
-	vars  map[string]string
-	empty []string // panels with a query that returned no rows
+	vars    map[string]string
+	empty   []string // panels with a query that returned no rows
+	queries int      // SQL queries run
+}
+
+// targetDatasource is where tg's query goes: its own datasource, or its
+// panel's when it names none (as Grafana does).
+func targetDatasource(p panel, tg target) *dsRef {
+	if tg.Datasource != nil {
+		return tg.Datasource
+	}
+	return p.Datasource
+}
+
+// mysqlQueries counts the SQL queries of d's panels, read from the JSON
+// alone, to check that an evaluation ran every one of them.
+func mysqlQueries(d *dashboard) int {
+	n := 0
+	for _, p := range d.allPanels() {
+		for _, tg := range p.Targets {
+			if ds := targetDatasource(p, tg); ds != nil && ds.Type == "mysql" {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // checkDashboardSQL evaluates the dashboard's variables in order (each
@@ -290,6 +319,10 @@ func checkDashboardSQL(t *testing.T, db *sql.DB, d *dashboard, now time.Time) {
 	}
 	ok := try(0, map[string]string{})
 	require.NotNil(t, best, "the variables returned no values")
+	if want := mysqlQueries(d); want > 0 {
+		require.Positive(t, best.queries, "%s has SQL panels but none was queried", d.Title)
+		require.Equal(t, want, best.queries, "%s: not every SQL query was run", d.Title)
+	}
 	require.True(t, ok, "no variable values fill every panel; closest (%v) leaves empty: %v", best.vars, best.empty)
 	t.Logf("%s: every panel filled, %d variable combination(s) tried", d.Title, leaves)
 }
@@ -301,11 +334,12 @@ func evaluatePanels(t *testing.T, d *dashboard, vars map[string]string,
 	for _, p := range d.allPanels() {
 		var results []*queryResult
 		for _, tg := range p.Targets {
-			if tg.Datasource == nil || tg.Datasource.Type != "mysql" {
+			if ds := targetDatasource(p, tg); ds == nil || ds.Type != "mysql" {
 				continue
 			}
 			what := fmt.Sprintf("panel %q query %s", p.Title, tg.RefID)
 			r := run(vars, what, tg.RawSQL)
+			dr.queries++
 			results = append(results, r)
 			if len(r.rows) == 0 {
 				dr.empty = append(dr.empty, what)

@@ -39,17 +39,9 @@ func serverEnv(t testing.TB, name string) string {
 	return testenv.Server(t, name)
 }
 
-// testLogger writes warnings and errors of the components to the test log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+// testLogger writes warnings and errors of the components to the test log
+// until the test finishes (see testenv.Logger).
+func testLogger(t testing.TB) *slog.Logger { return testenv.Logger(t) }
 
 // randomSuffix is a fresh lower-case hex string of n bytes.
 func randomSuffix(n int) string {

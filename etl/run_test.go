@@ -179,6 +179,9 @@ func TestRunPublishesEverySeries(t *testing.T) {
 	require.GreaterOrEqual(t, run.TotalSeconds, run.PullSeconds+run.AnalyseSeconds+run.PublishSeconds)
 
 	// The run's range ends at End rounded down to the step and spans 12 h.
+	// One fetch per planned query: node_load1 and node_load5.
+	require.Len(t, src.ends, 2)
+	require.Len(t, src.starts, 2)
 	for i := range src.ends {
 		require.True(t, src.ends[i].Equal(runEnd), "end %s", src.ends[i])
 		require.True(t, src.starts[i].Equal(runEnd.Add(-12*time.Hour+step)), "start %s", src.starts[i])
@@ -248,14 +251,18 @@ func TestRunPublishesEverySeries(t *testing.T) {
 	gp := byID[gappy.ID]
 	require.EqualValues(t, 8640, gp.Samples)
 	require.EqualValues(t, (8640-600)/2+600, gp.Gaps)
+	require.Len(t, gp.Windows, 3)
+	var hour *slapipev1.WindowStats
 	for _, w := range gp.Windows {
 		if w.Window == "1h" {
-			// 120 of the last 720 are before the trailing gap; half are gaps.
-			require.EqualValues(t, 60, w.Samples)
-			require.Equal(t, 7920.0, w.Min)
-			require.Equal(t, 8038.0, w.Max)
+			hour = w
 		}
 	}
+	require.NotNil(t, hour, "no 1h window")
+	// 120 of the last 720 are before the trailing gap; half are gaps.
+	require.EqualValues(t, 60, hour.Samples)
+	require.Equal(t, 7920.0, hour.Min)
+	require.Equal(t, 8038.0, hour.Max)
 
 	// A failed analysis still publishes identity and windows.
 	b := byID[bad.ID]

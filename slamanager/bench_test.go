@@ -3,7 +3,6 @@ package slamanager
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -70,10 +70,7 @@ func benchStatus(b *testing.B, source string, cached bool, clients int) {
 		require.NoError(b, st.UpsertRun(ctx, &slapipev1.Run{RunId: "run-bench", Status: "succeeded",
 			StartedAt: timestamppb.New(testEnd), FinishedAt: timestamppb.New(testEnd)}))
 	} else {
-		url := os.Getenv("SLAPIPE_TEST_PROMETHEUS_URL")
-		if url == "" {
-			b.Skip("SLAPIPE_TEST_PROMETHEUS_URL unset: no real Prometheus to benchmark against")
-		}
+		url := testenv.PrometheusURL(b)
 		ps, err := promsource.New(promsource.Config{URL: url})
 		require.NoError(b, err)
 		src = ps

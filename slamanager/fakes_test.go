@@ -113,18 +113,29 @@ func (s *memStore) LatestViolations(context.Context) (*slapipev1.GetViolationsRe
 }
 
 // fakeSource answers Pull from a map selector -> series, or with err, or
-// blocks until the context ends when block is set.
+// blocks until the context ends when block is set. It records, per Pull,
+// when it was called and the deadline of its context.
 type fakeSource struct {
 	mu     sync.Mutex
 	series map[string][]promSeries
 	err    error
 	block  bool
 	pulls  int
+	calls  []pullCall
+}
+
+// pullCall is one Pull: when it started and its context's deadline.
+type pullCall struct {
+	at          time.Time
+	deadline    time.Time
+	hasDeadline bool
 }
 
 func (f *fakeSource) Pull(ctx context.Context, selector string, _, _ time.Time, _ time.Duration) ([]promSeries, error) {
+	dl, ok := ctx.Deadline()
 	f.mu.Lock()
 	f.pulls++
+	f.calls = append(f.calls, pullCall{at: time.Now(), deadline: dl, hasDeadline: ok})
 	block, err, ss := f.block, f.err, f.series[selector]
 	f.mu.Unlock()
 	if block {
@@ -132,6 +143,21 @@ func (f *fakeSource) Pull(ctx context.Context, selector string, _, _ time.Time, 
 		return nil, ctx.Err()
 	}
 	return ss, err
+}
+
+// requireBounded fails unless src was called and every Pull ran under a
+// context whose deadline is at most timeout after the call began: the
+// bound comes from the context, not from how fast the test machine is.
+func requireBounded(t *testing.T, src *fakeSource, timeout time.Duration) {
+	t.Helper()
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	require.NotEmpty(t, src.calls, "prometheus was not asked")
+	for i, c := range src.calls {
+		require.True(t, c.hasDeadline, "pull %d has no deadline", i)
+		require.False(t, c.deadline.After(c.at.Add(timeout)),
+			"pull %d: deadline %s after its start + %s", i, c.deadline.Sub(c.at), timeout)
+	}
 }
 
 func (f *fakeSource) set(block bool, err error) {

@@ -215,6 +215,16 @@ func TestScheduleStartsAtOnceAndRecordsViolations(t *testing.T) {
 		_, err := st.LatestViolations(context.Background())
 		return err == nil
 	}, 5*time.Second, 10*time.Millisecond, "the scheduled run records a violations snapshot")
+	snap, err := st.LatestViolations(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, snap.ComputedAt, "snapshot without computed_at")
+	require.False(t, snap.ComputedAt.AsTime().IsZero(), "snapshot with a zero computed_at")
+	require.False(t, snap.ComputedAt.AsTime().After(time.Now()), "snapshot computed in the future")
+	var windows []string
+	for _, w := range snap.Windows {
+		windows = append(windows, w.Window)
+	}
+	require.Equal(t, []string{"1h", "3h", "12h"}, windows, "the snapshot covers every window")
 }
 
 func TestFirstStartSavesTheDefaultSet(t *testing.T) {

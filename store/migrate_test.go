@@ -30,11 +30,18 @@ func TestMigrationsMatchAcrossDialects(t *testing.T) {
 	require.NoError(t, err)
 	lite, err := Migrations(DialectSQLite)
 	require.NoError(t, err)
+	require.NotEmpty(t, my)
 	require.Equal(t, len(my), len(lite))
 	for i := range my {
 		require.Equal(t, my[i].Version, lite[i].Version)
 		require.Equal(t, my[i].Name, lite[i].Name)
-		require.Equal(t, splitStatements(my[i].SQL)[0] != "", true)
+		for dialect, m := range map[string]Migration{DialectMySQL: my[i], DialectSQLite: lite[i]} {
+			stmts := splitStatements(m.SQL)
+			require.NotEmpty(t, stmts, "%s migration %d (%s) has no statement", dialect, m.Version, m.Name)
+			for _, st := range stmts {
+				require.NotEmpty(t, strings.TrimSpace(st), "%s migration %d has an empty statement", dialect, m.Version)
+			}
+		}
 	}
 	require.Equal(t, 1, my[0].Version)
 }
