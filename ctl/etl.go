@@ -94,31 +94,20 @@ func (c *Client) ETLRun(ctx context.Context, selectors []string) error {
 	}
 	progress := NewProgress(c.opts.Stderr, c.opts.StderrTerminal)
 	defer progress.Finish()
-	var run *slapipev1.Run
 	attached := false
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return c.slaService().explain(err)
-		}
+	run, err := FollowRun(stream, func(msg *slapipev1.ETLProgress) {
 		if msg.GetAttached() && !attached {
 			attached = true
 			fmt.Fprintf(c.opts.Stderr, "a run is already in flight (%s): following it\n", msg.GetRunId())
 		}
 		progress.Update(msg.GetStage(), msg.GetDone(), msg.GetTotal(), time.Duration(msg.GetElapsedSeconds()*float64(time.Second)))
-		if msg.GetRun() != nil {
-			run = msg.GetRun()
-		}
-	}
+	})
 	progress.Finish()
-	if run == nil {
-		return errors.New("the SLA manager ended the ETL stream without a summary: see `slapipe ctl runs`")
-	}
-	if run.GetStatus() == "failed" {
-		return fmt.Errorf("etl run %s failed: %s", run.GetRunId(), oneLine(run.GetError()))
+	if err != nil {
+		if run != nil || errors.Is(err, ErrNoSummary) {
+			return err
+		}
+		return c.slaService().explain(err)
 	}
 	if c.json() {
 		return writeJSON(c.opts.Stdout, etlJSON{runJSON: *toRunJSON(run), Attached: attached})

@@ -80,8 +80,9 @@ func (c *Client) pickObjective(ctx context.Context, set *slapipev1.SLASet, actio
 	}
 	var opts []huh.Option[int]
 	for i, o := range set.GetObjectives() {
+		u := selectorUnit(o.GetSelector())
 		opts = append(opts, huh.NewOption(fmt.Sprintf("%s  %s  min %s  max %s", o.GetName(), o.GetSelector(),
-			fmtBound(o.Min), fmtBound(o.Max)), i))
+			u.bound(o.Min), u.bound(o.Max)), i))
 	}
 	i := 0
 	err := c.runForm(ctx, huh.NewForm(huh.NewGroup(huh.NewSelect[int]().

@@ -111,7 +111,7 @@ func TestErrors(t *testing.T) {
 		{"malformed selector", func(c *ctl.Client) error {
 			hi := 1.0
 			return c.SLAAdd(ctx, ctl.Objective{Name: "x", Selector: "node_load1{", Max: &hi})
-		}, "selector: parse error", true},
+		}, "selector: invalid selector: \"node_load1{\": 1:12: parse error", true},
 		{"bad window", func(c *ctl.Client) error { return c.Violations(ctx, "2h") }, `invalid --window "2h": use one of 1h, 3h, 12h`, true},
 		{"bad metric name", func(c *ctl.Client) error { return c.Stats(ctx, ctl.Query{Metric: "node load"}) }, "invalid metric name", true},
 		{"bad etl selector", func(c *ctl.Client) error { return c.ETLRun(ctx, []string{"{{"}) }, `invalid --selector "{{"`, true},

@@ -105,14 +105,6 @@ func fmtNum(f float64) string {
 	}
 }
 
-// fmtBound renders an optional bound; "-" when absent.
-func fmtBound(p *float64) string {
-	if p == nil {
-		return "-"
-	}
-	return fmtNum(*p)
-}
-
 // fmtPercent renders a fraction as a percentage.
 func fmtPercent(f float64) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {

@@ -161,21 +161,7 @@ func (c *Client) Status(ctx context.Context) error {
 			Violations: toViolationsJSON(s.GetViolations()), Predictions: toPredictionsJSON(s.GetPredictions()),
 			LastRun: toRunJSON(s.GetLastRun())})
 	}
-	var b strings.Builder
-	b.WriteString("SLA set\n")
-	b.WriteString(indent(slaTable(s.GetSet())))
-	b.WriteString("\nViolations\n")
-	b.WriteString(indent(violationsTable(s.GetViolations())))
-	b.WriteString("\nPredictions\n")
-	b.WriteString(indent(predictionsTable(s.GetPredictions())))
-	b.WriteString("\nLast run\n")
-	if r := s.GetLastRun(); r != nil {
-		b.WriteString(indent(runsTable([]*slapipev1.Run{r})))
-	} else {
-		b.WriteString(indent("no run yet: start one with `slapipe ctl etl run`\n"))
-	}
-	_, err = io.WriteString(c.opts.Stdout, b.String())
-	return err
+	return WriteStatus(c.opts.Stdout, s)
 }
 
 func indent(s string) string {

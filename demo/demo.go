@@ -33,18 +33,13 @@ import (
 
 // Defaults applied to zero Config fields.
 const (
-	DefaultSLAListen       = "127.0.0.1:50051"
-	DefaultRetrievalListen = "127.0.0.1:50052"
+	DefaultSLAListen       = slamanager.DefaultListen
+	DefaultRetrievalListen = dataretrieval.DefaultListen
 	// DefaultStoreTimeout bounds the wait for datastorage to store the run.
 	DefaultStoreTimeout = 2 * time.Minute
 	// DefaultETLInterval spaces the scheduled runs while the demo serves, so
 	// predictions follow the live points instead of going stale.
 	DefaultETLInterval = 5 * time.Minute
-)
-
-const (
-	dlqTopic = "prometheusdata.dlq"
-	groupID  = "slapipe-datastorage"
 )
 
 // Config configures Run. Empty server settings mean the embedded stand-in.
@@ -205,7 +200,7 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 	}
 	p.consumer, err = datastorage.New(datastorage.Config{
 		Brokers: e.brokers, Topic: etl.DefaultTopic, RunsTopic: etl.DefaultRunsTopic,
-		DLQTopic: dlqTopic, GroupID: groupID,
+		DLQTopic: datastorage.DefaultDLQTopic, GroupID: datastorage.DefaultGroupID,
 	}, e.st, datastorage.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("demo: datastorage: %w", err)

@@ -51,21 +51,24 @@ func TestRunOnce(t *testing.T) {
 
 	// memory-free is violated in the last hour: 3 episodes, 60 samples of
 	// the history (a live dip may not have started yet).
+	// The LABELS cell may hold spaces, so columns are found from STATE.
 	row := findRow(t, section(t, report, "Violations"), "1h", "memory-free")
-	require.Equal(t, "VIOLATED", row[3])
-	out1h, err := strconv.Atoi(row[5])
+	state := stateColumn(t, row)
+	require.Equal(t, "VIOLATED", row[state])
+	out1h, err := strconv.Atoi(row[state+2])
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, out1h, 55)
 	require.LessOrEqual(t, out1h, 70)
-	require.Equal(t, "3", row[6])
+	require.Equal(t, "3", row[state+3])
 	// ... and nothing else is violated in that hour.
 	for _, obj := range []string{"disk-write", "filesystem-avail", "memory-active", "net-rx-packets"} {
-		require.Equal(t, "ok", findRow(t, section(t, report, "Violations"), "1h", obj)[3], obj)
+		row := findRow(t, section(t, report, "Violations"), "1h", obj)
+		require.Equal(t, "ok", row[stateColumn(t, row)], obj)
 	}
 
 	// filesystem-avail on "/" is predicted to leave its range.
 	pred := findRow(t, section(t, report, "Predictions"), "filesystem-avail")
-	p, err := strconv.ParseFloat(strings.TrimSuffix(pred[2], "%"), 64)
+	p, err := strconv.ParseFloat(strings.TrimSuffix(firstPercent(t, pred), "%"), 64)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, p, 90.0, "P(leave) of filesystem-avail")
 
@@ -119,6 +122,31 @@ func findRow(t *testing.T, lines []string, prefix ...string) []string {
 	}
 	t.Fatalf("no row %v in:\n%s", prefix, strings.Join(lines, "\n"))
 	return nil
+}
+
+// stateColumn is the index of the STATE field ("ok" or "VIOLATED") of a
+// violations row.
+func stateColumn(t *testing.T, row []string) int {
+	t.Helper()
+	for i, f := range row {
+		if f == "ok" || f == "VIOLATED" {
+			return i
+		}
+	}
+	t.Fatalf("no state in row %v", row)
+	return 0
+}
+
+// firstPercent is the first percentage of a row: P(OUT) in predictions.
+func firstPercent(t *testing.T, row []string) string {
+	t.Helper()
+	for _, f := range row {
+		if strings.HasSuffix(f, "%") {
+			return f
+		}
+	}
+	t.Fatalf("no percentage in row %v", row)
+	return ""
 }
 
 func equal(a, b []string) bool {

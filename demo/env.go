@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/embedded/history"
 	"github.com/slapipe/slapipe/embedded/kafka"
 	"github.com/slapipe/slapipe/embedded/prom"
@@ -74,7 +75,7 @@ func startEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		}
 	} else {
 		e.broker, err = kafka.Start(ctx, kafka.Options{
-			Topics:     []string{etl.DefaultTopic, etl.DefaultRunsTopic, dlqTopic},
+			Topics:     []string{etl.DefaultTopic, etl.DefaultRunsTopic, datastorage.DefaultDLQTopic},
 			Partitions: etl.DefaultPartitions,
 			Logger:     cfg.Logger,
 		})
@@ -98,11 +99,8 @@ func startEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		dsn = "sqlite:" + path
 		e.storeDesc = "SQLite " + path
 	}
-	if e.st, err = store.Open(ctx, dsn); err != nil {
+	if e.st, err = store.OpenMigrated(ctx, dsn); err != nil {
 		return nil, fmt.Errorf("demo store: %w", err)
-	}
-	if err := e.st.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("demo store: migrating: %w", err)
 	}
 	return e, nil
 }

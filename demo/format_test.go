@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"errors"
-	"math"
 	"testing"
 	"time"
 
@@ -12,28 +11,6 @@ import (
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
-
-func TestFmtValue(t *testing.T) {
-	cases := []struct {
-		metric, transform string
-		v                 float64
-		want              string
-	}{
-		{"node_memory_MemFree_bytes", "raw", 268435456, "256 MiB"},
-		{"node_filesystem_avail_bytes", "raw", 1.5 * (1 << 30), "1.50 GiB"},
-		{"node_disk_written_bytes_total", "rate", 6e6, "5.72 MiB/s"},
-		{"node_memory_MemFree_bytes", "raw", 512, "512 B"},
-		{"node_memory_MemFree_bytes", "raw", -2048, "-2.00 KiB"},
-		{"node_network_receive_packets_total", "rate", 20000, "20000/s"},
-		{"node_load1", "raw", 0.8123, "0.8123"},
-		{"node_load1", "raw", math.NaN(), "-"},
-	}
-	for _, c := range cases {
-		t.Run(c.want, func(t *testing.T) {
-			require.Equal(t, c.want, fmtValue(c.metric, c.transform, c.v))
-		})
-	}
-}
 
 func TestFmtDuration(t *testing.T) {
 	cases := []struct {
@@ -49,21 +26,6 @@ func TestFmtDuration(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) { require.Equal(t, c.want, fmtDuration(c.d)) })
 	}
-}
-
-func TestLabels(t *testing.T) {
-	sets := []map[string]string{
-		{"instance": "demo:9100", "job": "node", "device": "vda"},
-		{"instance": "demo:9100", "job": "node", "mountpoint": "/"},
-	}
-	hide, shared := sharedLabels(sets)
-	require.Equal(t, map[string]string{"instance": "demo:9100", "job": "node"}, shared)
-	require.Equal(t, `{device="vda"}`, fmtLabels(sets[0], hide))
-	require.Equal(t, `{instance="demo:9100",job="node",mountpoint="/"}`, fmtLabels(sets[1], nil))
-	require.Equal(t, "", fmtLabels(map[string]string{"job": "node"}, hide))
-
-	hide, _ = sharedLabels(append(sets, map[string]string{"instance": "other:9100", "job": "node"}))
-	require.False(t, hide["instance"], "instances differ: keep them")
 }
 
 func TestRedactDSN(t *testing.T) {

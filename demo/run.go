@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/slapipe/slapipe/ctl"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -28,9 +28,7 @@ type report struct {
 
 	run       *slapipev1.Run
 	storeTook time.Duration
-	sla       *slapipev1.SLASet
-	viol      *slapipev1.GetViolationsResponse
-	pred      *slapipev1.GetPredictionsResponse
+	status    *slapipev1.GetStatusResponse
 	analyses  []*slapipev1.SeriesAnalysis
 	wall      time.Duration
 }
@@ -78,14 +76,8 @@ func (p *pipeline) runOnce(ctx context.Context, cfg Config, e *env) (*report, er
 	}
 	r.storeTook = time.Since(t0)
 
-	if r.sla, err = sla.GetSLA(ctx, &slapipev1.GetSLARequest{}); err != nil {
-		return nil, fmt.Errorf("demo: reading the SLA set: %w", err)
-	}
-	if r.viol, err = sla.GetViolations(ctx, &slapipev1.GetViolationsRequest{}); err != nil {
-		return nil, fmt.Errorf("demo: reading violations: %w", err)
-	}
-	if r.pred, err = sla.GetPredictions(ctx, &slapipev1.GetPredictionsRequest{}); err != nil {
-		return nil, fmt.Errorf("demo: reading predictions: %w", err)
+	if r.status, err = sla.GetStatus(ctx, &slapipev1.GetStatusRequest{}); err != nil {
+		return nil, fmt.Errorf("demo: reading the SLA status: %w", err)
 	}
 	return r, nil
 }
@@ -96,24 +88,9 @@ func runETL(ctx context.Context, c slapipev1.SLAManagerClient) (*slapipev1.Run, 
 	if err != nil {
 		return nil, fmt.Errorf("demo: starting the etl run: %w", err)
 	}
-	var run *slapipev1.Run
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("demo: etl run: %w", err)
-		}
-		if msg.GetRun() != nil {
-			run = msg.GetRun()
-		}
-	}
-	if run == nil {
-		return nil, errors.New("demo: etl run ended without a result")
-	}
-	if run.GetError() != "" {
-		return nil, fmt.Errorf("demo: etl run %s: %s", run.GetRunId(), run.GetError())
+	run, err := ctl.FollowRun(stream, nil)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return run, nil
 }
