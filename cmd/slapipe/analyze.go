@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/analysis"
 )
+
+// analyzeMemoryLimit is the heap size at which `analyze`, which runs with
+// the garbage collector off, collects after all.
+const analyzeMemoryLimit = 512 << 20
 
 func registerAnalyze(root *cobra.Command, a *app) {
 	var period, horizon int
@@ -24,6 +29,11 @@ forecast with its 95 % interval.`,
 		Example: `  echo '{"step_seconds": 5, "values": [1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2]}' | slapipe analyze --horizon 4`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// One series takes a few megabytes and the process exits
+			// after it: collecting garbage would only cost time. The
+			// soft limit brings the collector back for huge inputs.
+			debug.SetGCPercent(-1)
+			debug.SetMemoryLimit(analyzeMemoryLimit)
 			in, err := analysis.DecodeInput(a.stdin)
 			if err != nil {
 				return inputError(err)
