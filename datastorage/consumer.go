@@ -135,7 +135,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 // fetch reads messages and hands each to the lane of its partition until
 // ctx is done.
 func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, lanes []chan kafka.Message) {
-	lag := map[topicPartition]int64{}
+	lag := newLagTracker(c.m.lag)
 	delay := c.cfg.RetryMin
 	for {
 		m, err := r.FetchMessage(ctx)
@@ -154,10 +154,7 @@ func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, lanes []chan kafk
 		}
 		delay = c.cfg.RetryMin
 		c.m.consumed.WithLabelValues(m.Topic).Inc()
-		tp := topicPartition{m.Topic, m.Partition}
-		l := max(0, m.HighWaterMark-m.Offset-1)
-		c.m.lag.WithLabelValues(m.Topic).Add(float64(l - lag[tp]))
-		lag[tp] = l
+		lag.observe(topicPartition{m.Topic, m.Partition}, max(0, m.HighWaterMark-m.Offset-1), time.Now())
 		select {
 		case lanes[m.Partition%len(lanes)] <- m:
 		case <-ctx.Done():

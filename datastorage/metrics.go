@@ -69,7 +69,7 @@ func newMetrics(r prometheus.Registerer, topics ...string) (*metrics, error) {
 		})).(prometheus.Counter),
 		lag: reg(prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "slapipe_datastorage_consumer_lag",
-			Help: "Messages behind the high watermark, summed over this consumer's partitions, by topic.",
+			Help: "Messages behind the high watermark, summed over the partitions this consumer fetched from in the last minute or so, by topic.",
 		}, []string{"topic"})).(*prometheus.GaugeVec),
 	}
 	if err != nil {
