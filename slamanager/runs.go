@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -118,20 +119,38 @@ type runs struct {
 
 func newRuns() *runs { return &runs{queue: make(chan *flight, 1)} }
 
-// join returns the flight in progress (attached=true) or starts a new one.
-func (r *runs) join(selectors []string, trigger string, now time.Time) (f *flight, attached bool, err error) {
+// join attaches to the flight in progress when it analyses every one of
+// selectors (attached=true), or starts a new flight when none is in
+// progress. When the flight in progress analyses other selectors, it
+// returns that flight as busy: the caller waits for it to end and joins
+// again, so that a request is never answered with a run that left out what
+// it asked for.
+func (r *runs) join(selectors []string, trigger string, now time.Time) (f *flight, attached bool, busy *flight, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.current != nil {
-		return r.current, true, nil
+		if r.current.covers(selectors) {
+			return r.current, true, nil, nil
+		}
+		return nil, false, r.current, nil
 	}
 	if !r.loopOn {
-		return nil, false, errors.New("the etl runner is not running")
+		return nil, false, nil, errors.New("the etl runner is not running")
 	}
 	f = newFlight(selectors, trigger, now)
 	r.current = f
 	r.queue <- f
-	return f, false, nil
+	return f, false, nil, nil
+}
+
+// covers reports whether the flight analyses every selector of want.
+func (f *flight) covers(want []string) bool {
+	for _, s := range want {
+		if !slices.Contains(f.selectors, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // RunETL starts a run (or attaches to the one in flight) and streams its
@@ -154,9 +173,22 @@ func (m *Manager) RunETL(req *slapipev1.RunETLRequest, stream slapipev1.SLAManag
 		}
 		selectors = m.defaultSelectors(set)
 	}
-	f, attached, err := m.runs.join(selectors, TriggerManual, m.now())
-	if err != nil {
-		return status.Error(codes.Unavailable, err.Error())
+	var f *flight
+	var attached bool
+	for f == nil {
+		var busy *flight
+		var err error
+		f, attached, busy, err = m.runs.join(selectors, TriggerManual, m.now())
+		if err != nil {
+			return status.Error(codes.Unavailable, err.Error())
+		}
+		if busy != nil {
+			select {
+			case <-busy.done:
+			case <-ctx.Done():
+				return status.FromContextError(ctx.Err()).Err()
+			}
+		}
 	}
 	if attached {
 		m.met.etlAttached.Inc()
@@ -269,15 +301,25 @@ func (m *Manager) runLoop(ctx context.Context) error {
 	}
 }
 
-// scheduled starts a run of the default selection, unless one is in flight.
+// scheduled runs the default selection, unless a run in flight covers it.
+// It runs on runLoop, the only executor of flights, so a flight that joined
+// before it is still in the queue: one of other selectors (a manual run of
+// a few) is executed first, then the scheduled one.
 func (m *Manager) scheduled(ctx context.Context) {
 	set, err := m.currentSet(ctx)
 	if err != nil {
 		m.log.Warn("scheduled etl run skipped", "err", err)
 		return
 	}
-	if _, attached, err := m.runs.join(m.defaultSelectors(set), TriggerSchedule, m.now()); err == nil && !attached {
-		m.execute(ctx, <-m.runs.queue)
+	for range 2 {
+		_, attached, busy, err := m.runs.join(m.defaultSelectors(set), TriggerSchedule, m.now())
+		if err != nil || attached {
+			return
+		}
+		m.execute(ctx, <-m.runs.queue) // busy, or the scheduled flight
+		if busy == nil {
+			return
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -246,4 +247,66 @@ func TestFirstStartSavesTheDefaultSet(t *testing.T) {
 	set, err = st.LoadSLA(context.Background())
 	require.NoError(t, err)
 	require.Len(t, set.GetObjectives(), 1)
+}
+
+// selectorETL records the selectors of each run and holds every run until
+// release is closed.
+type selectorETL struct {
+	gatedETL
+	mu   sync.Mutex
+	runs [][]string
+}
+
+func (e *selectorETL) Run(ctx context.Context, opts etlRunOptions) (*slapipev1.Run, error) {
+	e.mu.Lock()
+	e.runs = append(e.runs, opts.Selectors)
+	e.mu.Unlock()
+	return e.gatedETL.Run(ctx, opts)
+}
+
+func TestRunETLWaitsForARunOfOtherSelectors(t *testing.T) {
+	etl := &selectorETL{gatedETL: *newGatedETL()}
+	m, err := New(Config{Listen: "127.0.0.1:0"}, Deps{Store: &memStore{}, Source: &fakeSource{}, ETL: etl})
+	require.NoError(t, err)
+	client := slapipev1.NewSLAManagerClient(serve(t, m))
+	ctx := context.Background()
+	load, mem := []string{"node_load1", "node_load5"}, []string{"node_memory_MemFree_bytes"}
+
+	a, err := client.RunETL(ctx, &slapipev1.RunETLRequest{Selectors: load})
+	require.NoError(t, err)
+	first, err := a.Recv()
+	require.NoError(t, err)
+	require.False(t, first.Attached)
+	<-etl.started
+
+	// A subset of the run in flight joins it.
+	b, err := client.RunETL(ctx, &slapipev1.RunETLRequest{Selectors: load[1:]})
+	require.NoError(t, err)
+	joined, err := b.Recv()
+	require.NoError(t, err)
+	require.True(t, joined.Attached)
+	require.Equal(t, first.RunId, joined.RunId)
+
+	// Other selectors wait for it and get their own run.
+	c, err := client.RunETL(ctx, &slapipev1.RunETLRequest{Selectors: mem})
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond) // give a wrong attachment the chance to happen
+	require.Equal(t, int32(1), etl.calls.Load(), "the second run waits for the first")
+	close(etl.release)
+
+	for _, s := range []grpc.ServerStreamingClient[slapipev1.ETLProgress]{a, b} {
+		msgs := drain(t, s)
+		require.Equal(t, first.RunId, msgs[len(msgs)-1].Run.RunId)
+	}
+	msgs := drain(t, c)
+	last := msgs[len(msgs)-1]
+	require.Equal(t, "done", last.Stage)
+	require.False(t, last.Attached)
+	require.NotEqual(t, first.RunId, last.Run.RunId, "a run of its own")
+	for _, p := range msgs {
+		require.Equal(t, last.Run.RunId, p.RunId, "no progress of the other run")
+	}
+	etl.mu.Lock()
+	defer etl.mu.Unlock()
+	require.Equal(t, [][]string{load, mem}, etl.runs)
 }

@@ -45,8 +45,10 @@ type SLAManagerClient interface {
 	RemoveObjective(ctx context.Context, in *RemoveObjectiveRequest, opts ...grpc.CallOption) (*SetSLAResponse, error)
 	// ListMetrics lists the metrics Prometheus has, with type and help.
 	ListMetrics(ctx context.Context, in *ListPromMetricsRequest, opts ...grpc.CallOption) (*ListPromMetricsResponse, error)
-	// RunETL starts a run, or attaches to the one in flight, and streams its
-	// progress; the last message carries the run's summary.
+	// RunETL starts a run, or attaches to the one in flight when that run
+	// covers the requested selectors (otherwise it waits for that run to end
+	// and starts its own), and streams its progress; the last message carries
+	// the run's summary.
 	RunETL(ctx context.Context, in *RunETLRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ETLProgress], error)
 	ListRuns(ctx context.Context, in *ListRunsRequest, opts ...grpc.CallOption) (*ListRunsResponse, error)
 	GetViolations(ctx context.Context, in *GetViolationsRequest, opts ...grpc.CallOption) (*GetViolationsResponse, error)
@@ -186,8 +188,10 @@ type SLAManagerServer interface {
 	RemoveObjective(context.Context, *RemoveObjectiveRequest) (*SetSLAResponse, error)
 	// ListMetrics lists the metrics Prometheus has, with type and help.
 	ListMetrics(context.Context, *ListPromMetricsRequest) (*ListPromMetricsResponse, error)
-	// RunETL starts a run, or attaches to the one in flight, and streams its
-	// progress; the last message carries the run's summary.
+	// RunETL starts a run, or attaches to the one in flight when that run
+	// covers the requested selectors (otherwise it waits for that run to end
+	// and starts its own), and streams its progress; the last message carries
+	// the run's summary.
 	RunETL(*RunETLRequest, grpc.ServerStreamingServer[ETLProgress]) error
 	ListRuns(context.Context, *ListRunsRequest) (*ListRunsResponse, error)
 	GetViolations(context.Context, *GetViolationsRequest) (*GetViolationsResponse, error)
