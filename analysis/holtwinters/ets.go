@@ -67,14 +67,14 @@ type states struct {
 // errors) over x from the states st, which it leaves at their final values,
 // and returns the sum of squared one-step errors. A NaN sample is missing:
 // the states move on as forecast, without an error (the state space
-// treatment of missing observations). With resid non-nil it stores the
-// errors there (NaN where missing). It does not allocate.
+// treatment of missing observations). It does not allocate; sseFilled is
+// the faster form for a gap-free x.
 //
 //	yhat_t = l + phi b + s_(t-m)
 //	l_t = l + phi b + alpha e_t
 //	b_t = phi b + beta e_t
 //	s_t = s_(t-m) + gamma e_t
-func sse(x []float64, md model, p params, st *states, resid []float64) float64 {
+func sse(x []float64, md model, p params, st *states) float64 {
 	// Written as l_t = (1-alpha) u + alpha (y - s) with u = l + phi b, and
 	// b_t = phi (1-beta) b + beta (y - s - l), the loop-carried dependency is
 	// two floating point operations deep instead of four.
@@ -89,7 +89,7 @@ func sse(x []float64, md model, p params, st *states, resid []float64) float64 {
 	s := st.season
 	m := len(s)
 	k := 0
-	for t, y := range x {
+	for _, y := range x {
 		var sv float64
 		if m > 0 {
 			sv = s[k]
@@ -98,9 +98,6 @@ func sse(x []float64, md model, p params, st *states, resid []float64) float64 {
 		if math.IsNaN(y) { // missing: predict through without updating
 			l = u
 			b *= phi
-			if resid != nil {
-				resid[t] = math.NaN()
-			}
 		} else {
 			ys := y - sv
 			e := ys - u
@@ -109,9 +106,6 @@ func sse(x []float64, md model, p params, st *states, resid []float64) float64 {
 			l = a1*u + a*ys
 			if m > 0 {
 				s[k] = sv + p.gamma*e
-			}
-			if resid != nil {
-				resid[t] = e
 			}
 		}
 		if k++; k == m {

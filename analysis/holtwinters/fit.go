@@ -25,6 +25,7 @@ type fitted struct {
 	par   params
 	final states // after the last sample
 	sse   float64
+	evals int // objective evaluations of the fit
 }
 
 // initial returns heuristic initial states (Hyndman et al. 2008, section
@@ -77,18 +78,21 @@ func seasonIndices(x []float64, m int) []float64 {
 	return make([]float64, m)
 }
 
+// recursion is sse or, for a gap-free series, sseFilled.
+type recursion func(x []float64, md model, p params, st *states) float64
+
 // fit estimates md's smoothing parameters by minimising the sum of squared
-// one-step errors over x (NaN: missing) from the initial states init, with
-// gonum's Nelder-Mead simplex over an unconstrained logistic
-// reparameterisation of the bounded region, starting from start (moved
-// inside the region).
-func fit(x []float64, md model, init states, start params) *fitted {
+// one-step errors over x from the initial states init, as run computes it
+// (sse, or sseFilled for a gap-free x), with gonum's Nelder-Mead simplex over an
+// unconstrained logistic reparameterisation of the bounded region, starting
+// from start (moved inside the region).
+func fit(x []float64, run recursion, md model, init states, start params) *fitted {
 	work := states{season: make([]float64, len(init.season))}
 	objective := func(theta []float64) float64 {
 		p := unpack(md, theta)
 		work.level, work.trend = init.level, init.trend
 		copy(work.season, init.season)
-		v := sse(x, md, p, &work, nil)
+		v := run(x, md, p, &work)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return math.MaxFloat64
 		}
@@ -97,6 +101,7 @@ func fit(x []float64, md model, init states, start params) *fitted {
 	// Minimize fails only on a malformed problem; an evaluation limit still
 	// returns the best point found, and the start is a valid fallback.
 	theta := pack(md, inside(start))
+	evals := 0
 	res, _ := optimize.Minimize(optimize.Problem{Func: objective}, theta, &optimize.Settings{
 		// SSE to a relative 1e-6 moves AICc by n*1e-6, far below the
 		// differences that decide between models.
@@ -104,12 +109,13 @@ func fit(x []float64, md model, init states, start params) *fitted {
 		FuncEvaluations: 400,
 	}, &optimize.NelderMead{SimplexSize: 0.5})
 	if res != nil {
-		theta = res.X
+		theta, evals = res.X, res.FuncEvaluations
 	}
-	f := &fitted{md: md, par: unpack(md, theta)}
+	f := &fitted{md: md, evals: evals}
+	f.par = unpack(md, theta)
 	f.final = states{level: init.level, trend: init.trend, season: work.season}
 	copy(f.final.season, init.season)
-	f.sse = sse(x, md, f.par, &f.final, nil)
+	f.sse = run(x, md, f.par, &f.final)
 	return f
 }
 
@@ -171,3 +177,7 @@ func pack(md model, p params) []float64 {
 	}
 	return theta
 }
+
+// sseFloor, times the number of samples, is the least SSE a fit counts:
+// it keeps the AICc of an exact fit finite.
+const sseFloor = 1e-24

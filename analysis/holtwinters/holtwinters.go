@@ -13,6 +13,10 @@
 //     (section 10.2) and forecast variances (Table 6.1, class 1).
 //   - Hyndman & Athanasopoulos, Forecasting: Principles and Practice, 3rd
 //     ed. (FPP3), chapter 8.
+//   - Nelder & Mead (1965), A simplex method for function minimization,
+//     with the steps of Lagarias, Reeds, Wright & Wright (1998) and the
+//     coefficients of Gao & Han (2012): gonum's optimize.NelderMead, which
+//     fits the parameters.
 //   - statsmodels 0.13.5 ExponentialSmoothing, the reference it is measured
 //     against.
 package holtwinters
@@ -160,7 +164,12 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted, float64) {
 	var best *fitted
 	bestAICc := math.Inf(1)
-	filled := series.FillGaps(nil, z)
+	// A gap-free series (as analysis.Analyze passes them) takes the faster
+	// recursion and is its own gap-filled form.
+	filled, run := z, recursion(sseFilled)
+	if nObs < len(z) {
+		filled, run = series.FillGaps(nil, z), sse
+	}
 	if seasonal && indices == nil {
 		indices = seasonIndices(filled, m)
 	}
@@ -175,7 +184,7 @@ func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted
 		if nObs-k-1 <= 0 {
 			continue
 		}
-		f := fit(z, md, initial(filled, md, indices), start)
+		f := fit(z, run, md, initial(filled, md, indices), start)
 		start = f.par
 		if !md.trend {
 			start.beta = 0.1 * start.alpha
@@ -184,7 +193,7 @@ func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted
 			start.phi = 0.95
 		}
 		// The floor keeps a series the model fits exactly finite.
-		a := aicc(math.Max(f.sse, 1e-24*float64(nObs)), nObs, k)
+		a := aicc(math.Max(f.sse, sseFloor*float64(nObs)), nObs, k)
 		if a < bestAICc {
 			best, bestAICc = f, a
 		}
