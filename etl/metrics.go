@@ -13,6 +13,7 @@ type metrics struct {
 	seriesAnalysed prometheus.Counter
 	messages       prometheus.Counter
 	analysisErrors prometheus.Counter
+	seriesRejected prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,6 +39,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "slapipe_etl_analysis_errors_total",
 			Help: "Series whose analysis failed; they are published with their statistics only.",
 		}),
+		seriesRejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slapipe_etl_series_rejected_total",
+			Help: "Series left out of their run because the store could not keep them (e.g. a metric name over 255 bytes).",
+		}),
 	}
 	for _, s := range []string{"succeeded", "failed"} {
 		m.runs.WithLabelValues(s)
@@ -51,6 +56,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.seriesAnalysed = register(reg, m.seriesAnalysed)
 		m.messages = register(reg, m.messages)
 		m.analysisErrors = register(reg, m.analysisErrors)
+		m.seriesRejected = register(reg, m.seriesRejected)
 	}
 	return m
 }

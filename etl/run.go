@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/slapipe/slapipe/analysis"
 	"github.com/slapipe/slapipe/etl/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/store"
 )
 
 // Run statuses recorded in slapipev1.Run.
@@ -115,6 +117,11 @@ func (r *runState) execute(ctx context.Context, end time.Time) (*slapipev1.Run, 
 		msgs, err = timed(r, "analyse", &r.run.AnalyseSeconds, func() ([]kafka.Message, error) {
 			return r.analyse(ctx, series)
 		})
+		if err == nil {
+			// The run is complete once the store holds every series it
+			// published.
+			r.run.Series = int64(len(msgs))
+		}
 		series = nil // let the GC have the grid while publishing
 	}
 	if err == nil {
@@ -216,7 +223,7 @@ func (r *runState) pull(ctx context.Context, start, end time.Time) ([]promsource
 func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]kafka.Message, error) {
 	e := r.etl
 	msgs := make([]kafka.Message, len(series))
-	var done, failed atomic.Int64
+	var done, failed, rejected atomic.Int64
 	r.rep.report("analyse", 0, len(series), true)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.Parallelism)
@@ -241,12 +248,22 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 			} else {
 				addResult(m, s, res)
 			}
-			b, err := proto.Marshal(m)
-			if err != nil {
-				return fmt.Errorf("encoding series %s: %w", s.ID, err)
-			}
-			msgs[i] = kafka.Message{Topic: e.cfg.Topic, Key: []byte(s.ID), Value: b, Time: now}
 			e.metrics.seriesAnalysed.Inc()
+			// A message the store would refuse (a metric name longer than
+			// its column, say) would be dead-lettered by datastorage and
+			// keep the run from ever being complete: leave it out here.
+			if err := store.ValidateAnalysis(m); err != nil {
+				rejected.Add(1)
+				e.metrics.seriesRejected.Inc()
+				e.logger.WarnContext(gctx, "series left out of the run: the store cannot keep it",
+					"run_id", r.run.RunId, "series_id", s.ID, "metric", s.Metric, "err", err)
+			} else {
+				b, err := proto.Marshal(m)
+				if err != nil {
+					return fmt.Errorf("encoding series %s: %w", s.ID, err)
+				}
+				msgs[i] = kafka.Message{Topic: e.cfg.Topic, Key: []byte(s.ID), Value: b, Time: now}
+			}
 			n := int(done.Add(1))
 			r.rep.report("analyse", n, len(series), n == len(series))
 			return nil
@@ -256,6 +273,9 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 	r.analysisErrors = failed.Load()
 	if err != nil {
 		return nil, err
+	}
+	if rejected.Load() > 0 {
+		msgs = slices.DeleteFunc(msgs, func(m kafka.Message) bool { return m.Value == nil })
 	}
 	return msgs, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -417,4 +418,31 @@ func TestAddResultFlatForecast(t *testing.T) {
 	require.Zero(t, m.Forecast.Points[0].Lower, "missing interval should stay zero")
 	require.Nil(t, m.Adf)
 	require.Nil(t, m.Seasonality)
+}
+
+func TestRunLeavesOutSeriesTheStoreRefuses(t *testing.T) {
+	long := "node_" + strings.Repeat("x", 300) // over the store's 255 bytes
+	good := ramp("node_load1", map[string]string{"instance": "a"}, nil)
+	src := &fakeSource{series: map[string][]promsource.Series{
+		"node_load1": {good}, long: {ramp(long, map[string]string{"instance": "a"}, nil)},
+	}}
+	pub := &fakePublisher{}
+	var logs bytes.Buffer
+	e := newFakeETL(t, src, pub, prometheus.NewRegistry(), &logs)
+
+	run, err := e.Run(context.Background(), RunOptions{Selectors: []string{"node_load1", long}, End: runEnd})
+	require.NoError(t, err)
+	require.Equal(t, StatusSucceeded, run.Status)
+	require.EqualValues(t, 1, run.Series, "the run counts what it published")
+	msgs := pub.topic(DefaultTopic)
+	require.Len(t, msgs, 1)
+	require.Equal(t, good.ID, string(msgs[0].Key))
+	records := pub.topic(DefaultRunsTopic)
+	require.Len(t, records, 1)
+	var rec slapipev1.Run
+	require.NoError(t, proto.Unmarshal(records[0].Value, &rec))
+	require.EqualValues(t, 1, rec.Series, "the run record agrees, so the run can complete")
+	require.Equal(t, 1.0, testutil.ToFloat64(e.metrics.seriesRejected))
+	require.Contains(t, logs.String(), "series left out of the run")
+	require.Contains(t, logs.String(), "metric: invalid argument: 305 bytes, at most 255")
 }
