@@ -153,8 +153,9 @@ func (f *flight) covers(want []string) bool {
 	return true
 }
 
-// RunETL starts a run (or attaches to the one in flight) and streams its
-// progress; the last message has stage "done" and the run's summary.
+// RunETL starts a run (or attaches to the one in flight when that run
+// covers the selectors, see join) and streams its progress; the last
+// message has stage "done" and the run's summary.
 func (m *Manager) RunETL(req *slapipev1.RunETLRequest, stream slapipev1.SLAManager_RunETLServer) error {
 	if m.etl == nil {
 		return status.Error(codes.FailedPrecondition, "no etl configured")
