@@ -25,7 +25,7 @@ func TestDetectReferenceCases(t *testing.T) {
 					t.Logf("%s: detected %d", c.Family, p)
 					return
 				}
-				y, _, _ := prepare(c.x)
+				y, _, _ := new(detector).prepare(c.x)
 				if want > len(c.x)/2 {
 					t.Fatalf("true period %d beyond half the series", want)
 				}

@@ -34,13 +34,15 @@ const exactTol = 1e-8
 // almost every period in a few steps, even on a series constant over long
 // stretches, so scanning every period costs about O(maxP); only periods
 // that pass are checked in full and fitted.
-func (a *anova) exactPeriod(maxP int) (int, bool) {
+//
+// tmp is scratch of len(a.y) samples at least.
+func (a *anova) exactPeriod(maxP int, tmp []float64) (int, bool) {
 	y := a.y
 	n := len(y)
 	if !(a.tss > 0) {
 		return 0, false
 	}
-	dy := make([]float64, n-1)
+	dy := tmp[:n-1]
 	for i := range dy {
 		dy[i] = y[i+1] - y[i]
 	}
@@ -89,11 +91,24 @@ func anchors(v []float64) []int {
 		}
 		return at
 	}
-	mag := make([]float64, len(v))
-	for i, x := range v {
-		mag[i] = -math.Abs(x)
+	// The numAnchors largest magnitudes, in decreasing order: after the
+	// first few, a sample rarely enters them, so the branch is predicted.
+	var top [numAnchors]float64
+	for i := range top {
+		top[i] = math.Inf(-1)
 	}
-	cut := -selectK(mag, numAnchors-1) // the numAnchors-th largest |v|
+	for _, x := range v {
+		a := math.Abs(x)
+		if a <= top[numAnchors-1] {
+			continue
+		}
+		i := numAnchors - 1
+		for ; i > 0 && top[i-1] < a; i-- {
+			top[i] = top[i-1]
+		}
+		top[i] = a
+	}
+	cut := top[numAnchors-1] // the numAnchors-th largest |v|
 	at := make([]int, 0, numAnchors)
 	for i, x := range v {
 		if math.Abs(x) >= cut && len(at) < numAnchors {
@@ -129,21 +144,4 @@ func repeats(v []float64, at []int, p int, ref, spread float64) bool {
 		}
 	}
 	return true
-}
-
-// rawRSS returns the residual sum of squares of y's period-p model (phase
-// means and a common trend), unfiltered.
-func (a *anova) rawRSS(p int) float64 {
-	b := a.fit(a.y, p, 0)
-	mean, tmean := a.mean[:p], a.tmean[:p]
-	var rss float64
-	j := 0
-	for i, x := range a.y {
-		u := x - mean[j] - b*(float64(i)-tmean[j])
-		rss += u * u
-		if j++; j == p {
-			j = 0
-		}
-	}
-	return rss
 }

@@ -119,7 +119,7 @@ func TestDespikeLeavesSharpSeasons(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			y := append([]float64(nil), c.x...)
-			at := despike(y, roundoff(1))
+			at := despike(y, roundoff(1), make([]float64, len(y)))
 			if len(at) != c.spikes {
 				t.Fatalf("despike found %d spikes, want %d", len(at), c.spikes)
 			}

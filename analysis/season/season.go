@@ -67,6 +67,15 @@ func Decompose(x []float64, period int) (*Decomposition, error) {
 		Resid:    make([]float64, n),
 		Indices:  make([]float64, period),
 	}
+	d.fill(x)
+	return d, nil
+}
+
+// fill decomposes x into d, whose Period is set and whose slices have the
+// lengths of x (Indices: Period), overwriting them: x is finite and at
+// least two seasons long.
+func (d *Decomposition) fill(x []float64) {
+	n, period := len(x), d.Period
 	// Work on x minus its mean: the filter weights sum to one, so the
 	// detrended series is unchanged, and large offsets (bytes free on a
 	// disk, counters) no longer cost precision in the running sum.
@@ -103,7 +112,6 @@ func Decompose(x []float64, period int) (*Decomposition, error) {
 		d.Seasonal[i] = d.Indices[i%period]
 		detr[i] -= d.Seasonal[i] // NaN stays NaN
 	}
-	return d, nil
 }
 
 // movingAverage writes into out[i], for every i where the centred filter of
@@ -155,18 +163,35 @@ func movingAverage(x []float64, off float64, period int, out []float64) {
 // season explains nothing beyond noise, 1 a noise-free season. A series
 // with no variation beyond its trend has strength 0.
 func (d *Decomposition) Strength() float64 {
-	var r, sr []float64
+	// Two passes over the defined samples, in order, as mean and variance
+	// would make them over copies, without the copies.
+	var c int
+	var sr, ssr float64
 	for i, v := range d.Resid {
 		if !math.IsNaN(v) {
-			r = append(r, v)
-			sr = append(sr, v+d.Seasonal[i])
+			c++
+			sr += v
+			ssr += v + d.Seasonal[i]
 		}
 	}
-	vsr := variance(sr)
+	if c == 0 {
+		return 0
+	}
+	n := float64(c)
+	mr, msr := sr/n, ssr/n
+	var vr, vsr float64
+	for i, v := range d.Resid {
+		if !math.IsNaN(v) {
+			vr += (v - mr) * (v - mr)
+			w := v + d.Seasonal[i]
+			vsr += (w - msr) * (w - msr)
+		}
+	}
+	vr, vsr = vr/n, vsr/n
 	if !(vsr > 0) {
 		return 0
 	}
-	f := 1 - variance(r)/vsr
+	f := 1 - vr/vsr
 	return math.Min(1, math.Max(0, f))
 }
 
@@ -174,20 +199,6 @@ func mean(x []float64) float64 {
 	var s float64
 	for _, v := range x {
 		s += v
-	}
-	return s / float64(len(x))
-}
-
-// variance is the two-pass population variance; the ratio in Strength does
-// not depend on the degrees of freedom.
-func variance(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	m := mean(x)
-	var s float64
-	for _, v := range x {
-		s += (v - m) * (v - m)
 	}
 	return s / float64(len(x))
 }
