@@ -4,10 +4,7 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack"
-	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/lapack/lapack64"
 )
 
@@ -148,33 +145,14 @@ func (ws *qrWorkspace) matrix(rows, cols int) blas64.General {
 	return blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float64, rows*cols)}
 }
 
-// gelqf factorises a = L·Q in place with gonum's LAPACK: Dgelqf's blocked
-// algorithm (Dgelq2 on a panel of lqBlock rows, Dlarft and Dlarfb to apply
-// it to the rows below), which Dgelqf itself only uses from 128 rows on.
-// The ADF designs have about 40, and on them the block reflector's
-// matrix-matrix products are about 1.3 times faster than applying one
-// reflector at a time.
+// gelqf factorises a = L·Q in place (gonum's LAPACK Dgelqf).
 func (ws *qrWorkspace) gelqf(a blas64.General) {
-	m, n, lda := a.Rows, a.Cols, a.Stride
-	k := min(m, n)
-	tau := ws.floats(&ws.tau, k)
-	const nb = lqBlock
-	work := ws.floats(&ws.work, max(m, n)*nb+nb*nb)
-	var impl gonum.Implementation
-	i := 0
-	for ; i+nb < k; i += nb {
-		impl.Dgelq2(nb, n-i, a.Data[i*lda+i:], lda, tau[i:], work)
-		impl.Dlarft(lapack.Forward, lapack.RowWise, n-i, nb, a.Data[i*lda+i:], lda, tau[i:], work, nb)
-		impl.Dlarfb(blas.Right, blas.NoTrans, lapack.Forward, lapack.RowWise,
-			m-i-nb, n-i, nb, a.Data[i*lda+i:], lda, work, nb,
-			a.Data[(i+nb)*lda+i:], lda, work[nb*nb:], nb)
-	}
-	impl.Dgelq2(m-i, n-i, a.Data[i*lda+i:], lda, tau[i:], work)
+	tau := ws.floats(&ws.tau, min(a.Rows, a.Cols))
+	query := [1]float64{}
+	lapack64.Gelqf(a, tau, query[:], -1)
+	work := ws.floats(&ws.work, max(int(query[0]), a.Rows))
+	lapack64.Gelqf(a, tau, work, len(work))
 }
-
-// lqBlock is gelqf's panel height; 8 to 32 measured within noise of each
-// other, one reflector at a time was the slowest.
-const lqBlock = 16
 
 // geqrf factorises a in place (gonum's LAPACK Dgeqrf, blocked Householder).
 func (ws *qrWorkspace) geqrf(a blas64.General, cols []int) *qrFit {
