@@ -23,7 +23,8 @@ import "math"
 // the columns kept.
 //
 // The OLS fits use Householder QR through gonum's LAPACK (Dgelqf on the
-// transposed design, Dgeqrf for the update), never the normal equations. All lag-search models are column prefixes of one design matrix
+// transposed design, Dgeqrf for the update), never the normal equations.
+// All lag-search models are column prefixes of one design matrix
 // [1, x_{t-1}, Δx_{t-1} .. Δx_{t-maxlag}], so a single factorisation of that
 // matrix with Δx_t appended gives every model's residual sum of squares; the
 // re-fit only adds the extra leading rows to the already triangular factor.
