@@ -152,14 +152,17 @@ type ETL struct {
 	logger  *slog.Logger
 	metrics *metrics
 	slot    chan struct{} // holds a token while a run is in progress
-	closed  chan struct{}
+	// topicsReady is set once a run has created the topics; read and
+	// written only while holding slot.
+	topicsReady bool
+	closed      chan struct{}
 	// analyze is analysis.Analyze outside tests.
 	analyze analyzeFunc
 }
 
-// New checks cfg, creates the topics (ignoring those that exist) and
-// returns an ETL ready to Run. It fails when Kafka cannot be reached or a
-// selector is invalid; Prometheus is not contacted before a run.
+// New checks cfg and returns an ETL ready to Run. It fails only on an
+// invalid configuration: neither Kafka nor Prometheus is contacted before a
+// run, so a component holding an ETL starts while they are down.
 func New(cfg Config, deps Deps) (*ETL, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -174,11 +177,6 @@ func New(cfg Config, deps Deps) (*ETL, error) {
 	}
 	codec, err := compression(cfg.Compression)
 	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := ensureTopics(ctx, cfg.Brokers, cfg.Partitions, cfg.Topic, cfg.RunsTopic); err != nil {
 		return nil, err
 	}
 	w := &kafka.Writer{

@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -133,9 +134,46 @@ func TestPublishToKafka(t *testing.T) {
 	require.Less(t, runs[0].RunId, runs[1].RunId, "run ids are not time-ordered")
 }
 
-func TestNewFailsWithoutKafka(t *testing.T) {
-	_, err := New(Config{PrometheusURL: "http://127.0.0.1:1", Brokers: []string{"127.0.0.1:1"}}, Deps{})
-	require.ErrorContains(t, err, "creating kafka topics")
-	_, err = New(Config{PrometheusURL: "http://127.0.0.1:1"}, Deps{})
+func TestFirstRunCreatesTheTopicsOnceKafkaIsUp(t *testing.T) {
+	_, err := New(Config{PrometheusURL: "http://127.0.0.1:1"}, Deps{})
 	require.ErrorContains(t, err, "at least one Kafka broker")
+
+	// New does not need Kafka; a run does, and the next run after the
+	// broker is up creates the topics and succeeds.
+	port := freePort(t)
+	brokers := []string{fmt.Sprintf("127.0.0.1:%d", port)}
+	e, err := New(Config{PrometheusURL: "http://127.0.0.1:1", Brokers: brokers, Topic: "pd", RunsTopic: "pd.runs", Partitions: 2},
+		Deps{Registerer: prometheus.NewRegistry()})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, e.Close()) }()
+	e.src = &fakeSource{series: map[string][]promsource.Series{"node_load1": {ramp("node_load1", nil, nil)}}}
+	e.analyze = fakeResult
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	run, err := e.Run(ctx, RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	require.ErrorContains(t, err, "etl run not started")
+	require.Nil(t, run)
+
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	run, err = e.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	require.NoError(t, err)
+	require.Equal(t, StatusSucceeded, run.Status)
+	parts := readTopic(t, brokers, "pd")
+	require.Len(t, parts, 2, "topic created with the configured partitions")
+	n := 0
+	for _, msgs := range parts {
+		n += len(msgs)
+	}
+	require.Equal(t, 1, n)
+}
+
+// freePort returns a loopback TCP port nobody listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

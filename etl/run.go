@@ -65,6 +65,17 @@ func (e *ETL) Run(ctx context.Context, opts RunOptions) (*slapipev1.Run, error) 
 		return nil, ErrClosed
 	default:
 	}
+	if !e.topicsReady {
+		// Once per ETL, at its first run rather than in New: Kafka may be
+		// down when the component starts, and comes back later.
+		tctx, cancel := context.WithTimeout(ctx, topicTimeout)
+		err := ensureTopics(tctx, e.cfg.Brokers, e.cfg.Partitions, e.cfg.Topic, e.cfg.RunsTopic)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("etl run not started: %w", err)
+		}
+		e.topicsReady = true
+	}
 
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -86,6 +97,9 @@ func (e *ETL) Run(ctx context.Context, opts RunOptions) (*slapipev1.Run, error) 
 	}
 	return r.execute(ctx, end)
 }
+
+// topicTimeout bounds the creation of the topics before the first run.
+const topicTimeout = 30 * time.Second
 
 // runState is one run in progress.
 type runState struct {

@@ -152,6 +152,7 @@ func newFakeETL(t *testing.T, src source, pub publisher, reg prometheus.Register
 	}
 	e := newETL(cfg, Deps{Logger: logger, Registerer: reg}, src, pub)
 	e.analyze = fakeResult
+	e.topicsReady = true // the fake publisher has no topics to create
 	return e
 }
 

@@ -33,13 +33,20 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			if err != nil {
 				return fmt.Errorf("prometheus client: %w", err)
 			}
-			e := &lazyETL{cfg: etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
+			// New contacts neither Kafka nor Prometheus: the manager listens
+			// and answers while they are down, and runs fail with the reason
+			// until they are back.
+			e, err := etl.New(etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
 				Topic: s.kafkaTopic, RunsTopic: s.kafkaTopic + ".runs"},
-				deps: etl.Deps{Logger: a.logger, Registerer: a.registry}, logger: a.logger}
-			// The ETL is built by the first run (at start when scheduled),
-			// not here: with Kafka unreachable building it may take its whole
-			// timeout, and the manager must listen and answer meanwhile.
-			defer e.Close()
+				etl.Deps{Logger: a.logger, Registerer: a.registry})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := e.Close(); err != nil {
+					a.logger.Warn("closing the etl", "err", err)
+				}
+			}()
 			m, err := slamanager.New(slamanager.Config{Listen: listen, PrometheusURL: s.prometheusURL, ETLInterval: etlInterval},
 				slamanager.Deps{Store: st, ETL: e, Source: src, Logger: a.logger, Registerer: a.registry})
 			if err != nil {
