@@ -32,8 +32,9 @@ const runRecordTimeout = 10 * time.Second
 
 // Run performs one run and returns its record, which has also been
 // published to RunsTopic. Invalid selectors are refused before the run
-// starts (error wrapping ErrInvalidSelector, no record), and so is a
-// context that ends before the run starts. Any other failure (Prometheus,
+// starts (error wrapping ErrInvalidSelector, no record), and so are a
+// context that ends before the run starts and, at the ETL's first run,
+// Kafka topics that cannot be created. Any other failure (Prometheus,
 // Kafka, cancellation) ends the run: its record says "failed" with the
 // error, and Run returns both. A series whose analysis fails is still
 // published with its window statistics; the failure is logged and counted,
