@@ -157,7 +157,17 @@ func TestFirstRunCreatesTheTopicsOnceKafkaIsUp(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port))
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
-	run, err = e.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	// kafka-go's shared transport remembers the cluster it could not reach
+	// for its metadata TTL (6 s): runs fail until it looks again.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		run, err = e.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		require.ErrorContains(t, err, "etl run not started")
+		time.Sleep(200 * time.Millisecond)
+	}
 	require.NoError(t, err)
 	require.Equal(t, StatusSucceeded, run.Status)
 	parts := readTopic(t, brokers, "pd")

@@ -18,13 +18,7 @@ const Timeout = 10 * time.Second
 // count and the brokers' default replication factor; topics that exist are
 // left alone, whatever their partition count.
 func Ensure(ctx context.Context, brokers []string, partitions int, topics ...string) error {
-	// A transport of its own: kafka-go's shared default one keeps what it
-	// learnt of the cluster (nothing, when the broker was down at the
-	// previous attempt) for its metadata TTL, and would fail a retry with
-	// "broker not available" seconds after the broker is back.
-	transport := &kafka.Transport{}
-	defer transport.CloseIdleConnections()
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: Timeout, Transport: transport}
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: Timeout}
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
 		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
