@@ -70,7 +70,7 @@ func (s *Server) ListSeries(ctx context.Context, req *slapipev1.ListSeriesReques
 
 // GetStats returns the 1h/3h/12h window statistics of the selected series.
 func (s *Server) GetStats(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetStatsResponse, error) {
-	run, msgs, err := s.analyses(ctx, "getting statistics", q)
+	run, msgs, err := s.analyses(ctx, "getting statistics", q, store.PartWindows)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (s *Server) GetStats(ctx context.Context, q *slapipev1.SeriesQuery) (*slapi
 
 // GetMetadata returns the ADF test, ACF and season of the selected series.
 func (s *Server) GetMetadata(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetMetadataResponse, error) {
-	run, msgs, err := s.analyses(ctx, "getting metadata", q)
+	run, msgs, err := s.analyses(ctx, "getting metadata", q, store.PartADF|store.PartACF|store.PartSeasonality)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (s *Server) GetMetadata(ctx context.Context, q *slapipev1.SeriesQuery) (*sl
 // GetForecast returns the forecast points with their 95 % interval and the
 // predicted min/max/mean of the selected series.
 func (s *Server) GetForecast(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetForecastResponse, error) {
-	run, msgs, err := s.analyses(ctx, "getting forecasts", q)
+	run, msgs, err := s.analyses(ctx, "getting forecasts", q, store.PartForecast)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +126,8 @@ func (s *Server) ListRuns(ctx context.Context, req *slapipev1.ListRunsRequest) (
 	return &slapipev1.ListRunsResponse{Runs: runs}, nil
 }
 
-// analyses validates q and reads its analyses.
-func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQuery) (string, []*slapipev1.SeriesAnalysis, error) {
+// analyses validates q and reads the given parts of its analyses.
+func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQuery, parts store.Parts) (string, []*slapipev1.SeriesAnalysis, error) {
 	metric, series := q.GetMetric(), q.GetSeriesId()
 	switch {
 	case metric == "" && series == "":
@@ -146,7 +146,7 @@ func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQue
 	if err := checkID("run_id", q.GetRunId()); err != nil {
 		return "", nil, err
 	}
-	run, msgs, err := s.st.Analyses(ctx, store.Query{Metric: metric, SeriesID: series, RunID: q.GetRunId()})
+	run, msgs, err := s.st.Analyses(ctx, store.Query{Metric: metric, SeriesID: series, RunID: q.GetRunId(), Parts: parts})
 	if err != nil {
 		return "", nil, storeError(op, err)
 	}

@@ -61,15 +61,24 @@ func BenchmarkAnalyses(b *testing.B) {
 			if err := s.WriteAnalyses(ctx, batch); err != nil {
 				b.Fatal(err)
 			}
-			var msgs []*slapipev1.SeriesAnalysis
-			for b.Loop() {
-				_, got, err := s.Analyses(ctx, Query{Metric: testMetrics[0].name})
-				if err != nil {
-					b.Fatal(err)
-				}
-				msgs = got
+			// Everything (what the demo's report reads), and the windows
+			// only (what GetStats reads).
+			for _, parts := range []struct {
+				name  string
+				parts Parts
+			}{{"all", 0}, {"windows", PartWindows}} {
+				b.Run(parts.name, func(b *testing.B) {
+					var msgs []*slapipev1.SeriesAnalysis
+					for b.Loop() {
+						_, got, err := s.Analyses(ctx, Query{Metric: testMetrics[0].name, Parts: parts.parts})
+						if err != nil {
+							b.Fatal(err)
+						}
+						msgs = got
+					}
+					b.ReportMetric(float64(len(msgs)), "series/op")
+				})
 			}
-			b.ReportMetric(float64(len(msgs)), "series/op")
 		})
 	}
 }

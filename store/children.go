@@ -10,13 +10,14 @@ import (
 
 // childQuery reads one child table for a set of analyses of a run.
 type childQuery struct {
+	part               Parts
 	table, cols, order string
 	// scan reads one row (series_id first) into the message it belongs to.
 	scan func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error
 }
 
 var childQueries = []childQuery{
-	{table: "window_stats", cols: "series_id, window_name, samples, min, max, mean, stddev", order: "series_id, ordinal",
+	{part: PartWindows, table: "window_stats", cols: "series_id, window_name, samples, min, max, mean, stddev", order: "series_id, ordinal",
 		scan: func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error {
 			var (
 				id                   string
@@ -31,7 +32,7 @@ var childQueries = []childQuery{
 			m.Windows = append(m.Windows, &w)
 			return nil
 		}},
-	{table: "stationarity", cols: "series_id, statistic, pvalue, used_lag, nobs, critical_1, critical_5, critical_10, ic_best, stationary",
+	{part: PartADF, table: "stationarity", cols: "series_id, statistic, pvalue, used_lag, nobs, critical_1, critical_5, critical_10, ic_best, stationary",
 		scan: func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error {
 			var (
 				id                        string
@@ -46,7 +47,7 @@ var childQueries = []childQuery{
 			byID[id].Adf = &a
 			return nil
 		}},
-	{table: "autocorrelation", cols: "series_id, acf",
+	{part: PartACF, table: "autocorrelation", cols: "series_id, acf",
 		scan: func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error {
 			var (
 				id  string
@@ -62,7 +63,7 @@ var childQueries = []childQuery{
 			byID[id].Acf = v
 			return nil
 		}},
-	{table: "seasonality", cols: "series_id, period, detected, strength, seasonal_indices",
+	{part: PartSeasonality, table: "seasonality", cols: "series_id, period, detected, strength, seasonal_indices",
 		scan: func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error {
 			var (
 				id       string
@@ -81,7 +82,7 @@ var childQueries = []childQuery{
 			byID[id].Seasonality = &se
 			return nil
 		}},
-	{table: "forecasts", cols: "series_id, model, horizon, sigma, aicc, params, predicted_min, predicted_max, predicted_mean, history, points",
+	{part: PartForecast, table: "forecasts", cols: "series_id, model, horizon, sigma, aicc, params, predicted_min, predicted_max, predicted_mean, history, points",
 		scan: func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error {
 			var (
 				id                           string
@@ -109,8 +110,9 @@ var childQueries = []childQuery{
 		}},
 }
 
-// loadChildren fills the child tables' fields of msgs (all of run).
-func (s *Store) loadChildren(ctx context.Context, run string, msgs []*slapipev1.SeriesAnalysis) error {
+// loadChildren fills the fields of msgs (all of run) that the child tables
+// of parts hold (0: all of them).
+func (s *Store) loadChildren(ctx context.Context, run string, msgs []*slapipev1.SeriesAnalysis, parts Parts) error {
 	byID := make(map[string]*slapipev1.SeriesAnalysis, len(msgs))
 	ids := make([]string, 0, len(msgs))
 	for _, m := range msgs {
@@ -121,6 +123,9 @@ func (s *Store) loadChildren(ctx context.Context, run string, msgs []*slapipev1.
 		chunk := ids[start:min(start+inChunk, len(ids))]
 		args := keyArgs(run, chunk)
 		for _, cq := range childQueries {
+			if parts != 0 && parts&cq.part == 0 {
+				continue
+			}
 			q := "SELECT " + cq.cols + " FROM " + cq.table + " WHERE run_id = ? AND series_id IN (" +
 				placeholders(len(chunk)) + ")"
 			if cq.order != "" {

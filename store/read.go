@@ -135,8 +135,9 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]*slapipev1.Run, erro
 // whole run. Without RunID it reads the latest complete run that has the
 // metric or series (see LatestRunID), so a narrower newer run does not hide
 // it. They equal (proto.Equal) what WriteAnalyses stored, times
-// truncated to the millisecond. ErrNotFound for an unknown run, or a metric
-// or series the run does not have.
+// truncated to the millisecond, restricted to q.Parts when it is not 0.
+// ErrNotFound for an unknown run, or a metric or series the run does not
+// have.
 func (s *Store) Analyses(ctx context.Context, q Query) (string, []*slapipev1.SeriesAnalysis, error) {
 	var run string
 	var err error
@@ -175,7 +176,7 @@ func (s *Store) Analyses(ctx context.Context, q Query) (string, []*slapipev1.Ser
 			return "", nil, fmt.Errorf("metric %q in run %q: %w", q.Metric, run, ErrNotFound)
 		}
 	}
-	if err := s.loadChildren(ctx, run, msgs); err != nil {
+	if err := s.loadChildren(ctx, run, msgs, q.Parts); err != nil {
 		return "", nil, err
 	}
 	return run, msgs, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
@@ -209,5 +210,54 @@ func TestNarrowRunDoesNotHideMetrics(t *testing.T) {
 		require.ErrorIs(t, err, ErrNotFound, "an explicit run is not replaced")
 		_, _, err = s.Analyses(ctx, Query{Metric: "no_such_metric"})
 		require.ErrorIs(t, err, ErrNotFound)
+	})
+}
+
+func TestAnalysesReadsOnlyTheParts(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		require.NoError(t, s.WriteAnalyses(ctx, genBatch(21, "run-parts", 6, t0, realistic)))
+		_, full, err := s.Analyses(ctx, Query{RunID: "run-parts"})
+		require.NoError(t, err)
+		require.Len(t, full, 6)
+		for _, m := range full {
+			require.True(t, len(m.Windows) > 0 && m.Adf != nil && len(m.Acf) > 0 && m.Forecast != nil,
+				"the fixture has every part: %s", m.SeriesId)
+		}
+		for _, tc := range []struct {
+			name  string
+			parts Parts
+		}{
+			{"windows", PartWindows},
+			{"metadata", PartADF | PartACF | PartSeasonality},
+			{"forecast", PartForecast},
+			{"all", PartWindows | PartADF | PartACF | PartSeasonality | PartForecast},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				run, got, err := s.Analyses(ctx, Query{Parts: tc.parts})
+				require.NoError(t, err)
+				require.Equal(t, "run-parts", run)
+				require.Len(t, got, len(full))
+				for i, m := range full {
+					want := proto.Clone(m).(*slapipev1.SeriesAnalysis)
+					if tc.parts&PartWindows == 0 {
+						want.Windows = nil
+					}
+					if tc.parts&PartADF == 0 {
+						want.Adf = nil
+					}
+					if tc.parts&PartACF == 0 {
+						want.Acf = nil
+					}
+					if tc.parts&PartSeasonality == 0 {
+						want.Seasonality = nil
+					}
+					if tc.parts&PartForecast == 0 {
+						want.Forecast = nil
+					}
+					requireProtoEqual(t, want, got[i], "series %s", m.SeriesId)
+				}
+			})
+		}
 	})
 }

@@ -23,7 +23,24 @@ type Query struct {
 	Metric   string
 	SeriesID string
 	RunID    string
+	// Parts is what to read besides each series' header (metric, labels,
+	// type, range, samples); 0 reads everything.
+	Parts Parts
 }
+
+// Parts is a set of the parts of an analysis, each in a table of its own:
+// reading only those a caller needs spares the others' rows (a forecast's
+// points are most of an analysis).
+type Parts uint8
+
+// The parts of an analysis.
+const (
+	PartWindows     Parts = 1 << iota // window statistics
+	PartADF                           // stationarity test
+	PartACF                           // autocorrelation
+	PartSeasonality                   // season and seasonal indices
+	PartForecast                      // forecast and its points
+)
 
 // Page is a pagination request; Token is opaque ("" = first page), Size 0
 // means 100.
