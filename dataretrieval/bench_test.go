@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,10 +12,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/slapipe/slapipe/internal/fixtures"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -31,14 +30,7 @@ const (
 // analyses and returns one series id per metric.
 func seedLoad(b *testing.B, st store.API) []string {
 	b.Helper()
-	raw, err := os.ReadFile("testdata/analysis.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tpl := new(slapipev1.SeriesAnalysis)
-	if err := protojson.Unmarshal(raw, tpl); err != nil {
-		b.Fatal(err)
-	}
+	tpl := fixtures.Analysis()
 	var ids []string
 	for mi := range benchMetrics {
 		batch := make([]*slapipev1.SeriesAnalysis, benchSeriesPerMetric)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -13,11 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
@@ -74,13 +73,10 @@ var seedMetrics = []struct {
 	{"node_network_receive_packets_total", "counter", "rate", 4},
 }
 
-// seed writes two runs built from testdata/analysis.json into st.
+// seed writes two runs built from fixtures.Analysis into st.
 func seed(t testing.TB, st store.API) seeded {
 	t.Helper()
-	b, err := os.ReadFile("testdata/analysis.json")
-	require.NoError(t, err)
-	tpl := new(slapipev1.SeriesAnalysis)
-	require.NoError(t, protojson.Unmarshal(b, tpl))
+	tpl := fixtures.Analysis()
 
 	out := seeded{byRun: map[string][]*slapipev1.SeriesAnalysis{}}
 	base := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)

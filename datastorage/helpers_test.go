@@ -3,7 +3,6 @@ package datastorage
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -12,9 +11,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/slapipe/slapipe/internal/fixtures"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -29,29 +27,14 @@ const (
 	pollEvery = 20 * time.Millisecond
 )
 
-// template is testdata/analysis.json, a realistic message (3 windows, 41
-// ACF lags, a 120-value season, 120 forecast points).
-func template(t testing.TB) *slapipev1.SeriesAnalysis {
-	t.Helper()
-	b, err := os.ReadFile("testdata/analysis.json")
-	require.NoError(t, err)
-	m := new(slapipev1.SeriesAnalysis)
-	require.NoError(t, protojson.Unmarshal(b, m))
-	return m
-}
-
-// genAnalyses returns n distinct analyses of run, built from the template.
+// genAnalyses returns n distinct analyses of run (fixtures.Analyses), all
+// of the template's metric: these tests read them back by it.
 func genAnalyses(t testing.TB, run string, n int) []*slapipev1.SeriesAnalysis {
 	t.Helper()
-	tpl := template(t)
-	out := make([]*slapipev1.SeriesAnalysis, n)
-	for i := range out {
-		m := proto.Clone(tpl).(*slapipev1.SeriesAnalysis)
-		m.RunId = run
-		m.SeriesId = fmt.Sprintf("%032x", i+1)
-		m.Labels["device"] = fmt.Sprintf("dev%d", i)
-		m.Windows[0].Mean += float64(i)
-		out[i] = m
+	out := fixtures.Analyses(run, n)
+	metric := fixtures.Analysis().Metric
+	for _, m := range out {
+		m.Metric = metric
 	}
 	return out
 }
@@ -91,22 +74,20 @@ func produce(t testing.TB, brokers []string, topic string, msgs ...kafka.Message
 	require.NoError(t, w.WriteMessages(ctx, msgs...))
 }
 
+// analysisMessages encodes as, keyed by series id as the ETL does.
 func analysisMessages(t testing.TB, as []*slapipev1.SeriesAnalysis) []kafka.Message {
 	t.Helper()
-	out := make([]kafka.Message, len(as))
-	for i, a := range as {
-		b, err := proto.Marshal(a)
-		require.NoError(t, err)
-		out[i] = kafka.Message{Key: []byte(a.GetSeriesId()), Value: b}
-	}
-	return out
+	msgs, err := fixtures.Messages(as)
+	require.NoError(t, err)
+	return msgs
 }
 
+// runMessage encodes r, keyed by run id as the ETL does.
 func runMessage(t testing.TB, r *slapipev1.Run) kafka.Message {
 	t.Helper()
-	b, err := proto.Marshal(r)
+	m, err := fixtures.RunMessage(r)
 	require.NoError(t, err)
-	return kafka.Message{Key: []byte(r.GetRunId()), Value: b}
+	return m
 }
 
 // started is a consumer running in the background.

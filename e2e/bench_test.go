@@ -17,6 +17,7 @@ import (
 
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/fixtures"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -93,7 +94,7 @@ func mustCountRun(t testing.TB, db *sql.DB, run string) int {
 	return n
 }
 
-// retrievalSeries is how many series (over len(synthMetrics) metrics) the
+// retrievalSeries is how many series (over len(fixtures.Metrics) metrics) the
 // retrieval benchmark serves.
 const retrievalSeries = 1000
 
@@ -139,7 +140,7 @@ func BenchmarkRetrievalLatency(b *testing.B) {
 			return err
 		}},
 		{"GetStats-metric", func(ctx context.Context, c slapipev1.DataRetrievalClient, i int) error {
-			_, err := c.GetStats(ctx, &slapipev1.SeriesQuery{Metric: synthMetrics[i%len(synthMetrics)]})
+			_, err := c.GetStats(ctx, &slapipev1.SeriesQuery{Metric: fixtures.Metrics[i%len(fixtures.Metrics)]})
 			return err
 		}},
 	}

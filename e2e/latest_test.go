@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/slapipe/slapipe/internal/fixtures"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -65,10 +66,10 @@ func TestDefaultRunIsComplete(t *testing.T) {
 			}
 			cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
 			defer ccancel()
-			res, err := client.GetStats(cctx, &slapipev1.SeriesQuery{Metric: synthMetrics[0]})
+			res, err := client.GetStats(cctx, &slapipev1.SeriesQuery{Metric: fixtures.Metrics[0]})
 			require.NoError(t, err)
 			assert.Equal(t, done[0].GetRunId(), res.GetRunId(), "default run")
-			assert.Equal(t, 2, len(res.GetSeries()), "series of %s in the default run", synthMetrics[0])
+			assert.Equal(t, 2, len(res.GetSeries()), "series of %s in the default run", fixtures.Metrics[0])
 		})
 	}
 }
