@@ -44,7 +44,7 @@ func (c *countingWriter) WriteAnalyses(ctx context.Context, msgs []*slapipev1.Se
 	return nil
 }
 
-// BenchmarkThroughput moves realistic messages (testdata/analysis.json:
+// BenchmarkThroughput moves realistic messages (internal/fixtures/analysis.json:
 // 3 windows, 41 ACF lags, a 120-value season, 120 forecast points) from an
 // in-process broker into the real store with the default batch size and
 // wait, each iteration a new run (all inserts); "none" stores nothing and

@@ -26,7 +26,7 @@ import (
 const throughputMessages = 10000
 
 // BenchmarkDatastorageThroughput measures datastorage end to end: realistic
-// messages (testdata/analysis.json, about 7 KiB each) already on the
+// messages (internal/fixtures/analysis.json, about 7 KiB each) already on the
 // in-process broker are consumed with the production configuration and
 // stored into MariaDB, each iteration a new run (all inserts) and a new
 // consumer group. "msgs/s" runs from the consumer's start (group join
