@@ -310,3 +310,38 @@ func TestRunETLWaitsForARunOfOtherSelectors(t *testing.T) {
 	defer etl.mu.Unlock()
 	require.Equal(t, [][]string{load, mem}, etl.runs)
 }
+
+func TestScheduledRunsAfterAQueuedNarrowerRun(t *testing.T) {
+	etl := &selectorETL{gatedETL: *newGatedETL()}
+	close(etl.release)
+	m, err := New(Config{Listen: "127.0.0.1:0", WatchList: []string{"node_load1", "node_load5"}},
+		Deps{Store: &memStore{}, Source: &fakeSource{}, ETL: etl})
+	require.NoError(t, err)
+	ctx := context.Background()
+	// What runLoop sees when a manual request of one selector joined just
+	// before the tick: that flight waits in the queue. (runLoop is not
+	// running: the test plays its part by calling scheduled.)
+	m.runs.mu.Lock()
+	m.runs.loopOn = true
+	m.runs.mu.Unlock()
+	narrow, attached, busy, err := m.runs.join([]string{"node_memory_MemFree_bytes"}, TriggerManual, time.Now())
+	require.NoError(t, err)
+	require.False(t, attached)
+	require.Nil(t, busy)
+
+	m.scheduled(ctx)
+
+	select {
+	case <-narrow.done:
+	default:
+		t.Fatal("scheduled returned without running the queued flight")
+	}
+	require.NotNil(t, narrow.run)
+	require.Equal(t, TriggerManual, narrow.run.Trigger)
+	etl.mu.Lock()
+	defer etl.mu.Unlock()
+	require.Len(t, etl.runs, 2, "the queued run, then the scheduled one")
+	require.Equal(t, []string{"node_memory_MemFree_bytes"}, etl.runs[0])
+	require.Subset(t, etl.runs[1], []string{"node_load1", "node_load5"}, "the scheduled run has the default selection")
+	require.Equal(t, 1.0, testutil.ToFloat64(m.met.etlRuns.WithLabelValues(TriggerSchedule, "succeeded")))
+}
