@@ -34,7 +34,7 @@ func DefaultACFLags(n int) int {
 // whose autocorrelation is undefined.
 func ACF(x []float64, nlags int) []float64 {
 	n := len(x)
-	if n == 0 || isConstant(x) {
+	if n == 0 || series.IsConstant(x) {
 		return nil
 	}
 	nlags = max(0, min(nlags, n-1))

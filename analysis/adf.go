@@ -1,6 +1,10 @@
 package analysis
 
-import "math"
+import (
+	"math"
+
+	"github.com/slapipe/slapipe/analysis/internal/series"
+)
 
 // Adfuller runs the Augmented Dickey-Fuller unit-root test with a constant and
 // the lag length chosen by AIC on the gap-free series x, reproducing
@@ -39,7 +43,7 @@ import "math"
 // result is finite.
 func Adfuller(x []float64) *ADF {
 	n := len(x)
-	if n < 4 || isConstant(x) {
+	if n < 4 || series.IsConstant(x) {
 		return nil
 	}
 	// Two square roots are exact where numpy's x**0.25 is (n = 100·m⁴), so
@@ -83,17 +87,6 @@ func Adfuller(x []float64) *ADF {
 // forceDirectRefit makes refit skip the factor update, so that tests can
 // check both paths against the references.
 var forceDirectRefit = false
-
-// isConstant reports whether every element equals the first, the test
-// statsref.py applies (np.all(x == x[0])) before the ADF and the ACF.
-func isConstant(x []float64) bool {
-	for _, v := range x[1:] {
-		if v != x[0] {
-			return false
-		}
-	}
-	return true
-}
 
 // selectLag computes the AIC of every lag-search model from the one
 // factorisation and returns the lag with the smallest (statsmodels'

@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"golang.org/x/sync/errgroup"
+	"sync"
 )
 
 // MaxAbsValue bounds the magnitude of a sample. Squares and sums of squares
@@ -76,9 +75,12 @@ func (in Input) Validate() error {
 // autocorrelation at lags 0..DefaultACFLags(n) (ACF), the additive seasonal
 // decomposition with the given period or, when Period is 0, a detected one
 // (package season), and the Holt-Winters forecast for Horizon steps with that
-// season (package holtwinters). ADF and ACF are nil for a constant series,
-// Seasonality when no season is given or found, Forecast when the series
-// cannot be fitted (too short). Analyze returns an error only for invalid
+// season (package holtwinters). ADF is nil when the test is undefined (a
+// constant series, fewer than 4 samples, or a degenerate regression such as
+// a noiseless line; see Adfuller), ACF for a constant series, Seasonality
+// when no season is given or found, and Forecast only when the fitted output
+// is not finite (holtwinters forecasts every valid series, one too short to
+// fit with its last value). Analyze returns an error only for invalid
 // input (wrapping ErrInvalidInput); every number in the Result is finite, so
 // it always encodes as JSON. Analyze does not modify in.Values and is safe
 // for concurrent use; it runs the test and the autocorrelation on a second
@@ -95,13 +97,12 @@ func Analyze(in Input) (*Result, error) {
 	x := FillGaps(nil, in.Values)
 	// The stages only read x; the test and the autocorrelation run beside
 	// the season search and the forecast that depends on it.
-	var g errgroup.Group
-	g.Go(func() error {
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		res.ADF = Adfuller(x)
 		res.ACF = ACF(x, DefaultACFLags(len(x)))
-		return nil
 	})
-	g.Go(func() error {
+	wg.Go(func() {
 		res.Seasonality = seasonality(x, in.Period)
 		period, indices := in.Period, []float64(nil)
 		if s := res.Seasonality; s != nil {
@@ -110,9 +111,8 @@ func Analyze(in Input) (*Result, error) {
 			period, indices = s.Period, s.Seasonal
 		}
 		res.Forecast = forecast(x, period, horizon, indices)
-		return nil
 	})
-	_ = g.Wait() // the stages report no errors
+	wg.Wait()
 	return res, nil
 }
 
@@ -140,8 +140,9 @@ func seasonality(x []float64, period int) *Seasonality {
 }
 
 // forecast runs the Holt-Winters model selection, starting the seasonal
-// models from indices when given; nil when it cannot fit x or its output is
-// not finite.
+// models from indices when given; nil only when its output is not finite
+// (holtwinters returns a forecast for every series Validate accepts, a
+// naive one for series too short to fit, so the error check is a guard).
 func forecast(x []float64, period, horizon int, indices []float64) *Forecast {
 	fc, err := holtWinters(x, period, horizon, indices)
 	if err != nil || fc == nil {

@@ -32,7 +32,7 @@ const MaxInputBytes = 256 << 20
 // non-positive step_seconds, missing or empty values, values that are all
 // null, numbers that are not finite float64s (JSON has no NaN or Infinity),
 // and period or horizon values that Input.Validate refuses (a present
-// period or horizon below 1 or 2 respectively included). Unknown fields are
+// period below 2 or horizon below 1 included). Unknown fields are
 // ignored so that richer documents (a case file's "input") can be piped in.
 func DecodeInput(r io.Reader) (Input, error) {
 	b, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))

@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// refCase is one statsmodels 0.13.5 reference case (testdata/cases/*.json),
-// written by /work/shared/reference (the seed cases) or scripts/gen-cases.py
-// (the extra shapes), both through scripts/statsref.py.
+// refCase is one statsmodels 0.13.5 reference case (testdata/cases/*.json)
+// with the reference computed by scripts/statsref.py; scripts/gen-cases.py
+// generates more of them (the x_* shapes).
 type refCase struct {
 	Name      string          `json:"name"`
 	Family    string          `json:"family"`

@@ -122,8 +122,8 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%w: no observed sample", ErrInput)
 	}
 	loc, scale := meanStd(obs)
-	if isConstant(obs) || !(scale > 0) {
-		return flat(obs[len(obs)-1], 0, opts.Horizon, "ses", 0), nil
+	if series.IsConstant(obs) || !(scale > 0) {
+		return flat(obs[len(obs)-1], 0, opts.Horizon, "ses"), nil
 	}
 	if len(obs) < 4 {
 		return naive(obs, opts.Horizon), nil
@@ -206,10 +206,7 @@ func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted
 func (f *fitted) result(n, nObs, horizon int, loc, scale, aiccValue float64, m int) *Result {
 	md := f.md
 	k := md.nParams() + md.nStates(m) + 1
-	dof := nObs - k
-	if dof < 1 {
-		dof = nObs
-	}
+	dof := nObs - k // >= 2: choose only fits models with nObs-k-1 > 0
 	sigma2 := f.sse / float64(dof)
 	r := &Result{
 		Model: md.name,
@@ -242,15 +239,15 @@ func (f *fitted) result(n, nObs, horizon int, loc, scale, aiccValue float64, m i
 }
 
 // flat is a constant forecast at level with an interval of half-width
-// z975*sigma*sqrt(h) (a random walk's) or zero.
-func flat(level, sigma float64, horizon int, name string, aiccValue float64) *Result {
+// z975*sigma*sqrt(h) (a random walk's) or zero; it fits nothing, so its
+// AICc is 0.
+func flat(level, sigma float64, horizon int, name string) *Result {
 	r := &Result{
 		Model: name,
 		Mean:  make([]float64, horizon),
 		Lower: make([]float64, horizon),
 		Upper: make([]float64, horizon),
 		Sigma: sigma,
-		AICc:  aiccValue,
 	}
 	for h := range r.Mean {
 		half := z975 * sigma * math.Sqrt(float64(h+1))
@@ -271,16 +268,7 @@ func naive(x []float64, horizon int) *Result {
 	if len(x) > 1 {
 		sigma = math.Sqrt(s / float64(len(x)-1))
 	}
-	return flat(x[len(x)-1], sigma, horizon, "naive", 0)
-}
-
-func isConstant(x []float64) bool {
-	for _, v := range x {
-		if v != x[0] {
-			return false
-		}
-	}
-	return true
+	return flat(x[len(x)-1], sigma, horizon, "naive")
 }
 
 // meanStd returns the mean and the population standard deviation (two

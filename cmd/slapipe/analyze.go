@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,9 +32,12 @@ forecast with its 95 % interval.`,
 			// soft limit brings the collector back for huge inputs.
 			debug.SetGCPercent(-1)
 			debug.SetMemoryLimit(analyzeMemoryLimit)
+			// Rejections wrap analysis.ErrInvalidInput and already read
+			// "invalid input: ..."; a failed read of stdin is not the
+			// input's fault and says "reading input: ...".
 			in, err := analysis.DecodeInput(a.stdin)
 			if err != nil {
-				return inputError(err)
+				return err
 			}
 			if cmd.Flags().Changed("period") {
 				if period != 0 && period < 2 {
@@ -50,9 +51,9 @@ forecast with its 95 % interval.`,
 				}
 				in.Horizon = horizon
 			}
-			res, err := analysis.Analyze(in)
+			res, err := analysis.Analyze(in) // errors wrap analysis.ErrInvalidInput
 			if err != nil {
-				return inputError(err)
+				return err
 			}
 			var buf bytes.Buffer
 			if err := json.NewEncoder(&buf).Encode(res); err != nil {
@@ -65,13 +66,4 @@ forecast with its 95 % interval.`,
 	cmd.Flags().IntVar(&period, "period", 0, "season length in samples, overriding the input (0 detects it)")
 	cmd.Flags().IntVar(&horizon, "horizon", analysis.DefaultHorizon, "forecast steps, overriding the input")
 	root.AddCommand(cmd)
-}
-
-// inputError words an analysis error for the command line: the package's
-// errors already start with "invalid input".
-func inputError(err error) error {
-	if errors.Is(err, analysis.ErrInvalidInput) || strings.HasPrefix(err.Error(), "invalid input") {
-		return err
-	}
-	return fmt.Errorf("invalid input: %w", err)
 }

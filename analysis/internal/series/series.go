@@ -1,6 +1,7 @@
 // Package series holds the small series helpers that package analysis and
 // its engines (holtwinters, season) share: filling gaps the way the
-// contract (docs/analyze.md) promises, and choosing FFT lengths.
+// contract (docs/analyze.md) promises, testing for a constant series, and
+// choosing FFT lengths.
 package series
 
 import "math"
@@ -66,6 +67,18 @@ func interpolate(dst []float64, lo, hi int, ylo, yhi float64) {
 		}
 		dst[j] = v
 	}
+}
+
+// IsConstant reports whether every element of x equals the first (true for
+// an empty x), the exact test statsref.py applies (np.all(x == x[0])) before
+// the ADF test and the ACF. A NaN makes x non-constant.
+func IsConstant(x []float64) bool {
+	for _, v := range x {
+		if v != x[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // NextRegular returns the smallest 5-smooth number (2^a·3^b·5^c) ≥ n, and 1
