@@ -36,7 +36,7 @@ const (
 	DefaultPartitions   = 6
 	DefaultStep         = 5 * time.Second
 	DefaultRange        = 12 * time.Hour
-	DefaultQueryTimeout = 2 * time.Minute
+	DefaultQueryTimeout = promsource.DefaultTimeout // one bound for both: a run only queries through promsource
 )
 
 // DefaultWatchList is what a run pulls when no selectors are configured: the

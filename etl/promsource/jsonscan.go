@@ -1,6 +1,7 @@
 package promsource
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -107,8 +108,8 @@ func (d *decoder) array(elem func() error) error {
 }
 
 // str reads a JSON string. Strings without escapes (nearly all) are sliced
-// out; others go through strconv.Unquote, whose escapes are a superset of
-// JSON's once \/ is taken care of.
+// out; escaped ones are rare enough that encoding/json unquotes them, so
+// escapes, surrogate pairs and invalid UTF-8 decode exactly as it does.
 func (d *decoder) str() (string, error) {
 	if err := d.expect('"'); err != nil {
 		return "", err
@@ -126,7 +127,11 @@ func (d *decoder) str() (string, error) {
 				}
 				return string(s), nil
 			}
-			return d.unescape(d.b[start : d.i-1])
+			var s string
+			if err := json.Unmarshal(d.b[start-1:d.i], &s); err != nil {
+				return "", fmt.Errorf("%w at offset %d: %w", errSyntax, start-1, err)
+			}
+			return s, nil
 		case c == '\\':
 			escaped = true
 			d.i += 2
@@ -137,76 +142,6 @@ func (d *decoder) str() (string, error) {
 		}
 	}
 	return "", d.errorf("unterminated string")
-}
-
-func (d *decoder) unescape(s []byte) (string, error) {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			out = append(out, s[i])
-			continue
-		}
-		i++
-		switch s[i] {
-		case '"', '\\', '/':
-			out = append(out, s[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, n, ok := hex4(s[i+1:])
-			if !ok {
-				return "", d.errorf("bad \\u escape")
-			}
-			i += n
-			if utf16IsSurrogate(r) {
-				// A surrogate pair is two escapes; a lone half is U+FFFD.
-				if r2, n2, ok := hex4After(s[i+1:]); ok && r >= 0xd800 && r < 0xdc00 && r2 >= 0xdc00 && r2 < 0xe000 {
-					r = (r-0xd800)<<10 + (r2 - 0xdc00) + 0x10000
-					i += n2
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return "", d.errorf("bad escape \\%c", s[i])
-		}
-	}
-	if !utf8.Valid(out) {
-		return string([]rune(string(out))), nil
-	}
-	return string(out), nil
-}
-
-func utf16IsSurrogate(r rune) bool { return r >= 0xd800 && r < 0xe000 }
-
-// hex4 reads the 4 hex digits after \u; n is how many bytes it consumed.
-func hex4(s []byte) (r rune, n int, ok bool) {
-	if len(s) < 4 {
-		return 0, 0, false
-	}
-	v, err := strconv.ParseUint(string(s[:4]), 16, 32)
-	if err != nil {
-		return 0, 0, false
-	}
-	return rune(v), 4, true
-}
-
-// hex4After reads a following \uXXXX escape.
-func hex4After(s []byte) (r rune, n int, ok bool) {
-	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
-		return 0, 0, false
-	}
-	r, _, ok = hex4(s[2:])
-	return r, 6, ok
 }
 
 // plainString returns the bytes of a string without escapes (a sample

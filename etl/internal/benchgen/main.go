@@ -1,6 +1,6 @@
 // Command benchgen writes node_exporter-shaped history in OpenMetrics text
 // for `promtool tsdb create-blocks-from openmetrics`: 1000 series (counters
-// and gauges over 13 metrics, the mix of a busy host) for 12 h at 5 s by
+// and gauges over 11 metrics, the mix of a busy host) for 12 h at 5 s by
 // default, under their own instance label. scripts/etl-bench.sh uses it to
 // give the ETL benchmark a real Prometheus with many series.
 package main
