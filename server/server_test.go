@@ -82,7 +82,12 @@ func (r *running) wait() error {
 // start builds a server with NewGRPC, serves it on a loopback port and dials it.
 func start(t *testing.T) *running {
 	t.Helper()
-	reg := prometheus.NewRegistry()
+	return startOn(t, prometheus.NewRegistry())
+}
+
+// startOn is start with the server's metrics registered on reg.
+func startOn(t *testing.T, reg *prometheus.Registry) *running {
+	t.Helper()
 	srv := NewGRPC(GRPCOptions{Registerer: reg})
 	p := &probe{started: make(chan struct{}), release: make(chan struct{})}
 	p.register(srv)
@@ -228,18 +233,26 @@ func TestListenErrors(t *testing.T) {
 }
 
 func TestTwoServersShareOneRegistry(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	a := NewGRPC(GRPCOptions{Registerer: reg})
-	b := NewGRPC(GRPCOptions{Registerer: reg})
-	require.NotNil(t, a)
-	require.NotNil(t, b)
-	families, err := reg.Gather()
-	require.NoError(t, err)
-	var names []string
-	for _, f := range families {
-		names = append(names, f.GetName())
+	counter := func() prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "slapipe_test_shared_total", Help: "Test."})
 	}
-	require.Contains(t, names, "slapipe_grpc_panics_total")
+	reg := prometheus.NewRegistry()
+	first := registerOrReuse[prometheus.Counter](reg, counter())
+	require.Same(t, first, registerOrReuse[prometheus.Counter](reg, counter()),
+		"an equal collector already registered is reused")
+
+	// Panics on the second server count into the series the first one
+	// registered (a collector that failed to register would stay at 0).
+	shared := prometheus.NewRegistry()
+	a := startOn(t, shared)
+	b := startOn(t, shared)
+	for i, r := range []*running{b, a} {
+		err := r.conn.Invoke(context.Background(), "/"+testService+"/Boom", &emptypb.Empty{}, &emptypb.Empty{})
+		require.Equal(t, codes.Internal, status.Code(err))
+		require.Equal(t, float64(i+1), metricValue(t, shared, "slapipe_grpc_panics_total", nil))
+		require.Equal(t, float64(i+1), metricValue(t, shared, "grpc_server_handled_total",
+			map[string]string{"grpc_method": "Boom", "grpc_code": "Internal"}))
+	}
 }
 
 // metricValue returns the counter value of the one series of name whose

@@ -3,18 +3,20 @@ package slamanager
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/etl/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -24,7 +26,7 @@ const DefaultNameFilter = "node_.*"
 
 // catalogRange is how far back a metric counts as "known to Prometheus":
 // the ETL's range.
-const catalogRange = 12 * time.Hour
+const catalogRange = etl.DefaultRange
 
 const maxFilterLen = 1024
 
@@ -48,12 +50,22 @@ type promCatalog struct {
 	api promv1.API
 }
 
-func newPromCatalog(url string) (*promCatalog, error) {
-	c, err := api.NewClient(api.Config{Address: url})
-	if err != nil {
-		return nil, err
+// newCatalog returns the catalog of cfg.PrometheusURL, nil when there is no
+// URL. It reads through src's client when src is a *promsource.Source (the
+// one New builds from that URL), so the manager keeps one Prometheus client.
+func newCatalog(cfg Config, src RangeSource, logger *slog.Logger) (catalog, error) {
+	if cfg.PrometheusURL == "" {
+		return nil, nil
 	}
-	return &promCatalog{api: promv1.NewAPI(c)}, nil
+	ps, ok := src.(*promsource.Source)
+	if !ok {
+		var err error
+		ps, err = promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.PromTimeout, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &promCatalog{api: ps.API()}, nil
 }
 
 func (p *promCatalog) names(ctx context.Context, now time.Time) (map[string]struct{}, error) {

@@ -3,6 +3,7 @@ package slamanager
 import (
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,8 +23,28 @@ type window struct {
 var windows = []window{{"1h", time.Hour}, {"3h", 3 * time.Hour}, {"12h", 12 * time.Hour}}
 
 // pullRange is the span of the one pull per objective every window is
-// sliced from.
-const pullRange = 12 * time.Hour
+// sliced from: the longest window.
+var pullRange = windows[len(windows)-1].d
+
+// knownWindow reports whether name is one of windows.
+func knownWindow(name string) bool {
+	for _, w := range windows {
+		if w.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// windowNames lists the windows' names quoted, for error messages:
+// "1h", "3h", "12h".
+func windowNames() string {
+	names := make([]string, len(windows))
+	for i, w := range windows {
+		names[i] = strconv.Quote(w.name)
+	}
+	return strings.Join(names, ", ")
+}
 
 // bounds are an objective's limits; a nil pointer is an absent bound.
 type bounds struct {
@@ -126,16 +147,20 @@ type objectivePull struct {
 // rows ordered by objective (set order) then by labels.
 func countViolations(pulls []objectivePull, end, computedAt time.Time) *slapipev1.GetViolationsResponse {
 	resp := &slapipev1.GetViolationsResponse{ComputedAt: timestamppb.New(computedAt)}
+	sorted := make([][]*promSeries, len(pulls))
+	for i, p := range pulls {
+		sorted[i] = sortedSeries(p.series)
+	}
 	for _, w := range windows {
 		wv := &slapipev1.WindowViolations{Window: w.name}
-		for _, p := range pulls {
-			series := sortedSeries(p.series)
-			for i := range series {
-				s := series[i]
+		for pi, p := range pulls {
+			for _, s := range sorted[pi] {
 				row := countWindow(s, boundsOf(p.objective), end, w.d)
 				row.Objective = p.objective.GetName()
 				row.Metric = p.metric
-				row.Labels = withoutName(s.Labels)
+				// Rows share the pull's label maps, which no one modifies;
+				// Prometheus series labels never hold __name__.
+				row.Labels = s.Labels
 				row.Window = w.name
 				row.SeriesId = s.ID
 				wv.Rows = append(wv.Rows, row)
@@ -173,16 +198,6 @@ func labelKey(ls map[string]string) string {
 		b.WriteByte(0)
 	}
 	return b.String()
-}
-
-func withoutName(ls map[string]string) map[string]string {
-	out := make(map[string]string, len(ls))
-	for k, v := range ls {
-		if k != "__name__" {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // filterWindow keeps only the named window of resp ("" keeps all); resp is

@@ -131,7 +131,7 @@ func TestCountViolationsOrdersRowsAndWindows(t *testing.T) {
 	a := buildSeries(15, mark{1, 25})
 	a.Labels, a.ID = map[string]string{"instance": "b"}, "id-b"
 	b := buildSeries(15)
-	b.Labels, b.ID = map[string]string{"instance": "a", "__name__": "m"}, "id-a"
+	b.Labels, b.ID = map[string]string{"instance": "a"}, "id-a"
 	o1 := &slapipev1.Objective{Name: "first", Max: proto.Float64(20)}
 	o2 := &slapipev1.Objective{Name: "second", Min: proto.Float64(0)}
 	resp := countViolations([]objectivePull{
@@ -144,7 +144,7 @@ func TestCountViolationsOrdersRowsAndWindows(t *testing.T) {
 		require.Equal(t, w, resp.Windows[i].Window)
 		require.Len(t, rows, 2, "objective without series has no rows")
 		require.Equal(t, []string{"id-a", "id-b"}, []string{rows[0].SeriesId, rows[1].SeriesId}, "ordered by labels")
-		require.Equal(t, map[string]string{"instance": "a"}, rows[0].Labels, "__name__ dropped")
+		require.Equal(t, map[string]string{"instance": "a"}, rows[0].Labels, "the series' labels")
 		require.Equal(t, "first", rows[1].Objective)
 		require.Equal(t, "m", rows[1].Metric)
 		require.Equal(t, w, rows[1].Window)

@@ -19,7 +19,7 @@ import (
 // minutes before it, so counters have a rate at the pull's first point.
 const omPoints = 8641 + 120
 
-// omInstance keeps the test series apart from any live scrape.
+// omLabels keeps the test series apart from any live scrape.
 const omLabels = `instance="slapipe-test:0",job="slapipe-test"`
 
 // omFamily is one metric family with one series.
@@ -40,7 +40,7 @@ func constant(v float64) []float64 {
 }
 
 // gaugeKE is slapipe_test_gauge{case="k_e"}: 50 with excursions above its
-// bound 100 (expected counts in TestRealPrometheus). Point ago 201 is a NaN
+// bound 100 (expected counts in TestRealPrometheusKnownAnswers). Point ago 201 is a NaN
 // sample, which Prometheus returns as NaN: a gap that splits an episode.
 func gaugeKE() omFamily {
 	f := omFamily{family: "slapipe_test_gauge", typ: "gauge", sample: "slapipe_test_gauge", labels: `case="k_e",` + omLabels, values: constant(50)}

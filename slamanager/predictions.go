@@ -182,7 +182,8 @@ func (m *Manager) readPredictions(ctx context.Context, set *slapipev1.SLASet, ru
 		g.Go(func() error {
 			// No RunID: the store reads the latest run that analysed this
 			// metric, so a run limited to other selectors hides nothing.
-			_, msgs, err := m.store.Analyses(gctx, store.Query{Metric: metric})
+			// predict reads only the header and the forecast.
+			_, msgs, err := m.store.Analyses(gctx, store.Query{Metric: metric, Parts: store.PartForecast})
 			if err != nil && !isNotFound(err) {
 				return fmt.Errorf("reading forecasts of %s: %w", metric, err)
 			}

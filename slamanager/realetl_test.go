@@ -61,8 +61,12 @@ func realETLSingleFlight(t *testing.T, url string, st Store) {
 		msgs := drain(t, s)
 		require.GreaterOrEqual(t, len(msgs), 2, "caller %d: progress then summary", i)
 		stages := map[string]bool{}
+		dones := 0
 		for _, p := range msgs {
 			stages[p.Stage] = true
+			if p.Stage == "done" {
+				dones++
+			}
 			require.Equal(t, msgs[0].Attached, p.Attached, "caller %d: one attachment state per stream", i)
 		}
 		if msgs[0].Attached {
@@ -71,8 +75,10 @@ func realETLSingleFlight(t *testing.T, url string, st Store) {
 		require.True(t, stages["pull"] || stages["analyse"] || stages["publish"], "caller %d saw progress: %v", i, stages)
 		last := msgs[len(msgs)-1]
 		require.Equal(t, "done", last.Stage)
+		require.Equal(t, 1, dones, "caller %d: one done message, the last", i)
 		require.Equal(t, "succeeded", last.Run.Status, last.Run.Error)
 		require.Equal(t, int64(4), last.Run.Series, "the four test series")
+		require.Equal(t, []int64{4, 4}, []int64{last.Done, last.Total}, "caller %d: the ETL's final counts", i)
 		ids = append(ids, last.Run.RunId)
 	}
 	require.Equal(t, 1, attached, "exactly one caller attached")

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/etl/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
@@ -23,6 +24,10 @@ const (
 	TriggerManual   = "manual"
 	TriggerSchedule = "schedule"
 )
+
+// stageDone is the stage of the one message that ends a RunETL stream (and
+// of the ETL's last progress report).
+const stageDone = "done"
 
 // flight is one ETL run in progress; every RunETL caller during it
 // subscribes to the same flight.
@@ -198,7 +203,9 @@ func (m *Manager) RunETL(req *slapipev1.RunETLRequest, stream slapipev1.SLAManag
 	defer f.unsubscribe(ch)
 	var sent *slapipev1.ETLProgress
 	send := func(p *slapipev1.ETLProgress) error {
-		if p == nil || proto.Equal(p, sent) {
+		// The ETL's own "done" is not forwarded: finalMessage sends the one
+		// "done", with the run, that ends the stream.
+		if p == nil || p.GetStage() == stageDone || proto.Equal(p, sent) {
 			return nil
 		}
 		sent = p
@@ -228,8 +235,10 @@ func finalMessage(f *flight, attached bool, stream slapipev1.SLAManager_RunETLSe
 	if f.run == nil {
 		return status.Errorf(codes.Unavailable, "etl run failed: %v", f.err)
 	}
+	// The last progress is the ETL's own "done" when it reported one, so
+	// Done/Total are its final counts.
 	last := f.latest()
-	msg := &slapipev1.ETLProgress{RunId: f.run.GetRunId(), Stage: "done", Run: f.run, Attached: attached,
+	msg := &slapipev1.ETLProgress{RunId: f.run.GetRunId(), Stage: stageDone, Run: f.run, Attached: attached,
 		ElapsedSeconds: f.run.GetTotalSeconds()}
 	if last != nil {
 		msg.Done, msg.Total = last.GetDone(), last.GetTotal()
@@ -256,10 +265,10 @@ func (m *Manager) defaultSelectors(set *slapipev1.SLASet) []string {
 
 // runLoop executes flights one at a time and starts scheduled ones every
 // ETLInterval; it owns every ETL run and returns when ctx is done.
+//
+// Run turns runs.loopOn on before starting it (so RunETL callers are
+// accepted before the port opens); runLoop turns it off when it returns.
 func (m *Manager) runLoop(ctx context.Context) error {
-	m.runs.mu.Lock()
-	m.runs.loopOn = true
-	m.runs.mu.Unlock()
 	defer func() {
 		m.runs.mu.Lock()
 		m.runs.loopOn = false
@@ -330,9 +339,9 @@ func (m *Manager) execute(ctx context.Context, f *flight) {
 	defer m.met.etlInFlight.Set(0)
 	m.log.Info("etl run starting", "trigger", f.trigger, "selectors", len(f.selectors))
 	run, err := m.etl.Run(ctx, etlRunOptions{Selectors: f.selectors, Trigger: f.trigger, Progress: f.progress})
-	state := "failed"
-	if err == nil && run != nil && run.GetStatus() == "succeeded" {
-		state = "succeeded"
+	state := etl.StatusFailed
+	if err == nil && run != nil && run.GetStatus() == etl.StatusSucceeded {
+		state = etl.StatusSucceeded
 	}
 	m.met.etlRuns.WithLabelValues(f.trigger, state).Inc()
 	if err != nil {
@@ -353,14 +362,25 @@ func (m *Manager) execute(ctx context.Context, f *flight) {
 	}
 	m.runs.mu.Unlock()
 	f.finish(run, err)
-	if f.trigger == TriggerSchedule && state == "succeeded" {
+	if f.trigger == TriggerSchedule && state == etl.StatusSucceeded {
 		// Scheduled runs also record the violations, so the stored history
 		// (Grafana's "violations over time") advances with the schedule and
 		// not only when a client asks.
-		if _, err := m.violations(ctx); err != nil {
+		if err := m.recordViolations(ctx); err != nil {
 			m.log.Warn("recording violations after the scheduled run", "err", err)
 		}
 	}
+}
+
+// recordViolations computes (and so stores) the violations of the current
+// set.
+func (m *Manager) recordViolations(ctx context.Context) error {
+	set, err := m.currentSet(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = m.violations(ctx, set)
+	return err
 }
 
 const maxRecentRuns = 20

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"sync"
 	"time"
 
@@ -33,7 +32,7 @@ import (
 // Defaults applied by New to zero Config fields.
 const (
 	DefaultListen      = "127.0.0.1:50051"
-	DefaultStep        = 5 * time.Second
+	DefaultStep        = etl.DefaultStep
 	DefaultPromTimeout = 1500 * time.Millisecond
 	// HorizonSeconds is the prediction horizon: 10 minutes.
 	HorizonSeconds = 600
@@ -184,24 +183,19 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		}
 		deps.Source = src
 	}
-	m := &Manager{
-		cfg:    cfg,
-		store:  deps.Store,
-		etl:    deps.ETL,
-		source: deps.Source,
-		log:    logger.With("component", "slamanager"),
-		now:    time.Now,
-		ready:  make(chan struct{}),
+	cat, err := newCatalog(cfg, deps.Source, logger)
+	if err != nil {
+		return nil, fmt.Errorf("slamanager: %w", err)
 	}
-	if cfg.PrometheusURL != "" {
-		if _, err := url.ParseRequestURI(cfg.PrometheusURL); err != nil {
-			return nil, fmt.Errorf("slamanager: prometheus url %q: %w", cfg.PrometheusURL, err)
-		}
-		c, err := newPromCatalog(cfg.PrometheusURL)
-		if err != nil {
-			return nil, fmt.Errorf("slamanager: prometheus client: %w", err)
-		}
-		m.catalog = c
+	m := &Manager{
+		cfg:     cfg,
+		store:   deps.Store,
+		etl:     deps.ETL,
+		source:  deps.Source,
+		catalog: cat,
+		log:     logger.With("component", "slamanager"),
+		now:     time.Now,
+		ready:   make(chan struct{}),
 	}
 	met, err := newMetrics(deps.Registerer)
 	if err != nil {

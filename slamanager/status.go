@@ -21,7 +21,7 @@ func (m *Manager) GetStatus(ctx context.Context, _ *slapipev1.GetStatusRequest) 
 	resp := &slapipev1.GetStatusResponse{Set: set}
 	var g errgroup.Group
 	g.Go(func() error {
-		v, err := m.violations(ctx)
+		v, err := m.violations(ctx, set)
 		if err != nil {
 			m.log.Warn("status without violations", "err", err)
 			return nil

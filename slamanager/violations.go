@@ -33,22 +33,23 @@ type violationsCache struct {
 // age; Unavailable only when there is no snapshot either.
 func (m *Manager) GetViolations(ctx context.Context, req *slapipev1.GetViolationsRequest) (*slapipev1.GetViolationsResponse, error) {
 	w := req.GetWindow()
-	if w != "" && w != "1h" && w != "3h" && w != "12h" {
-		return nil, status.Errorf(codes.InvalidArgument, `window: must be "1h", "3h", "12h" or empty for all (got %q)`, w)
+	if w != "" && !knownWindow(w) {
+		return nil, status.Errorf(codes.InvalidArgument, "window: must be %s or empty for all (got %q)", windowNames(), w)
 	}
-	resp, err := m.violations(ctx)
+	set, err := m.currentSet(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, err.Error())
+	}
+	resp, err := m.violations(ctx, set)
 	if err != nil {
 		return nil, err
 	}
 	return filterWindow(resp, w), nil
 }
 
-// violations returns the answer for every window; errors are gRPC statuses.
-func (m *Manager) violations(ctx context.Context) (*slapipev1.GetViolationsResponse, error) {
-	set, err := m.currentSet(ctx)
-	if err != nil {
-		return nil, status.Error(codes.Unavailable, err.Error())
-	}
+// violations returns the answer for every window of set; errors are gRPC
+// statuses.
+func (m *Manager) violations(ctx context.Context, set *slapipev1.SLASet) (*slapipev1.GetViolationsResponse, error) {
 	now := m.now()
 	end := alignDown(now, m.cfg.Step)
 	key := fmt.Sprintf("%d/%d", end.UnixNano(), set.GetVersion())
@@ -145,8 +146,9 @@ func (m *Manager) saveSnapshot(ctx context.Context, resp *slapipev1.GetViolation
 	}
 }
 
-// staleViolations is the degraded answer: the newest of the in-memory last
-// answer and the stored snapshot, marked stale with its age.
+// staleViolations is the degraded answer, marked stale with its age: the
+// in-memory last answer when there is one (it is at least as new as the
+// snapshot this process stored), else the stored snapshot.
 func (m *Manager) staleViolations(ctx context.Context, cause error) (*slapipev1.GetViolationsResponse, error) {
 	m.met.degraded.WithLabelValues("violations").Inc()
 	m.vmu.Lock()
