@@ -61,7 +61,7 @@ type Options struct {
 	// progress into a progress bar instead of plain lines.
 	StdoutTerminal, StderrTerminal bool
 	// ValidateSelector checks a PromQL selector before it is sent (the command
-	// wires etl.ParseSelector); nil accepts any non-empty selector.
+	// wires promsource.ParseSelector); nil accepts any non-empty selector.
 	ValidateSelector func(string) error
 }
 

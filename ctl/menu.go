@@ -133,7 +133,10 @@ func (c *Client) pickSeries(ctx context.Context, series bool) (Query, error) {
 	if !series {
 		return q, nil
 	}
-	sresp, err := c.ret.ListSeries(cctx, &slapipev1.ListSeriesRequest{Metric: q.Metric})
+	// The metric form may have been open longer than the timeout.
+	sctx, scancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer scancel()
+	sresp, err := c.ret.ListSeries(sctx, &slapipev1.ListSeriesRequest{Metric: q.Metric})
 	if err != nil {
 		return Query{}, c.retrievalService().explain(err)
 	}

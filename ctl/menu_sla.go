@@ -120,7 +120,7 @@ func (c *Client) objectiveForm(ctx context.Context, title string, o Objective, t
 			if taken[s] {
 				return fmt.Errorf("name: %q is already used", s)
 			}
-			return c.ValidateObjective(Objective{Name: s, Selector: "x", Max: new(float64)})
+			return validateName(s)
 		}),
 		huh.NewInput().Title("Selector").Description(`e.g. node_filesystem_avail_bytes{mountpoint="/"}`).
 			Value(&selector).Validate(func(s string) error {

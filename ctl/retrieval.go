@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
-
-var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 
 // Query names what a retrieval command reads: the series of Metric, or one
 // of them (SeriesID), in the latest run or RunID.
@@ -25,8 +23,9 @@ func (q Query) proto() (*slapipev1.SeriesQuery, error) {
 	if q.Metric == "" && q.SeriesID == "" {
 		return nil, usageErrorf("give a metric name (list them with `slapipe ctl metrics --stored`)")
 	}
-	if q.Metric != "" && !metricName.MatchString(q.Metric) {
-		return nil, usageErrorf("invalid metric name %q: a metric name matches [a-zA-Z_:][a-zA-Z0-9_:]*", q.Metric)
+	// The same rule as the retrieval service: any non-empty UTF-8 name.
+	if q.Metric != "" && !model.UTF8Validation.IsValidMetricName(q.Metric) {
+		return nil, usageErrorf("invalid metric name %q: a metric name is valid UTF-8", q.Metric)
 	}
 	// The service takes a metric or a series, not both; the metric then only
 	// checks that the series is one of its (checkSeries).

@@ -24,13 +24,14 @@ type Objective struct {
 	Max      *float64 `json:"max" yaml:"max"`
 }
 
-// slaDocument is the `sla get -o json` document and the `sla set --file`
-// input. Version, time and warnings are informative and ignored on input.
+// slaDocument is the `sla get -o json` document (and the "sla" field of
+// `status -o json`). ReadSLAFile accepts the same shape, informative fields
+// included, but decodes it with its own struct.
 type slaDocument struct {
-	Objectives []objectiveJSON `json:"objectives" yaml:"objectives"`
-	Version    int64           `json:"version" yaml:"version"`
-	UpdatedAt  *string         `json:"updated_at" yaml:"updated_at"`
-	Warnings   []string        `json:"warnings,omitempty" yaml:"warnings,omitempty"`
+	Objectives []objectiveJSON `json:"objectives"`
+	Version    int64           `json:"version"`
+	UpdatedAt  *string         `json:"updated_at"`
+	Warnings   []string        `json:"warnings,omitempty"`
 }
 
 type objectiveJSON struct {
@@ -50,14 +51,23 @@ func toSLADocument(set *slapipev1.SLASet, warnings []string) slaDocument {
 	return doc
 }
 
+// validateName checks an objective name the way the SLA manager will; the
+// error starts with the field.
+func validateName(name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return errors.New("name: must not be empty")
+	case name != strings.TrimSpace(name) || strings.ContainsAny(name, " \t\n"):
+		return fmt.Errorf("name: must not contain spaces (got %q)", name)
+	}
+	return nil
+}
+
 // ValidateObjective checks one objective the way the SLA manager will, so
 // mistakes are caught before the call; the error names the field.
 func (c *Client) ValidateObjective(o Objective) error {
-	switch {
-	case strings.TrimSpace(o.Name) == "":
-		return errors.New("name: must not be empty")
-	case o.Name != strings.TrimSpace(o.Name) || strings.ContainsAny(o.Name, " \t\n"):
-		return fmt.Errorf("name: must not contain spaces (got %q)", o.Name)
+	if err := validateName(o.Name); err != nil {
+		return err
 	}
 	if err := c.validateSelector(o.Selector); err != nil {
 		return fmt.Errorf("selector: %w", err)

@@ -2,6 +2,7 @@ package ctl_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -113,7 +114,7 @@ func TestErrors(t *testing.T) {
 			return c.SLAAdd(ctx, ctl.Objective{Name: "x", Selector: "node_load1{", Max: &hi})
 		}, "selector: invalid selector: \"node_load1{\": 1:12: parse error", true},
 		{"bad window", func(c *ctl.Client) error { return c.Violations(ctx, "2h") }, `invalid --window "2h": use one of 1h, 3h, 12h`, true},
-		{"bad metric name", func(c *ctl.Client) error { return c.Stats(ctx, ctl.Query{Metric: "node load"}) }, "invalid metric name", true},
+		{"bad metric name", func(c *ctl.Client) error { return c.Stats(ctx, ctl.Query{Metric: "node\xffload"}) }, "invalid metric name", true},
 		{"bad etl selector", func(c *ctl.Client) error { return c.ETLRun(ctx, []string{"{{"}) }, `invalid --selector "{{"`, true},
 		{"unknown metric", func(c *ctl.Client) error { return c.Stats(ctx, ctl.Query{Metric: "node_nope"}) },
 			`no stored series for metric "node_nope": list the stored metrics with ` + "`slapipe ctl metrics --stored`", false},
@@ -260,6 +261,40 @@ func TestParseBound(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, tc.want, *got)
 			}
+		})
+	}
+}
+
+func TestSLAChangeWarnings(t *testing.T) {
+	// The manager saves an objective on a metric Prometheus does not know
+	// but says so: tables print the warning on stderr, JSON carries it.
+	const warning = `objectives[5].selector: prometheus has no metric "node_nope" (saved anyway)`
+	hi := 1.0
+	cases := []struct {
+		name   string
+		output string
+		check  func(t *testing.T, stdout, stderr string)
+	}{
+		{"table", ctl.OutputTable, func(t *testing.T, stdout, stderr string) {
+			require.Equal(t, "warning: "+warning+"\n", stderr)
+			require.NotContains(t, stdout, "warning")
+			require.NotEmpty(t, row(stdout, "nope-free", "node_nope"), "the set is printed:\n%s", stdout)
+		}},
+		{"json", ctl.OutputJSON, func(t *testing.T, stdout, stderr string) {
+			require.Empty(t, stderr)
+			var doc map[string]any
+			require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+			require.Equal(t, []any{warning}, arr(t, obj(t, doc, "warnings", "objectives")["warnings"]))
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.output)
+			h.sla.Mu.Lock()
+			h.sla.Warnings = []string{warning}
+			h.sla.Mu.Unlock()
+			require.NoError(t, h.c.SLAAdd(context.Background(), ctl.Objective{Name: "nope-free", Selector: "node_nope", Max: &hi}))
+			tc.check(t, h.stdout.String(), h.stderr.String())
 		})
 	}
 }

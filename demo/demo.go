@@ -26,7 +26,6 @@ import (
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/server"
 	"github.com/slapipe/slapipe/slamanager"
 )
@@ -134,11 +133,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	metricsAddr := make(chan net.Addr, 1)
 	if cfg.Gatherer != nil {
 		g.Go(func() error {
-			listen := cfg.MetricsListen
-			if listen == "" {
-				listen = "127.0.0.1:0"
-			}
-			err := server.ServeMetrics(gctx, listen, cfg.Gatherer, cfg.Logger, func(a net.Addr) { metricsAddr <- a })
+			err := server.ServeMetrics(gctx, cfg.MetricsListen, cfg.Gatherer, cfg.Logger, func(a net.Addr) { metricsAddr <- a })
 			return listenHint(err, "metrics", "--metrics-listen")
 		})
 	} else {
@@ -194,14 +189,8 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: etl: %w", err)
 	}
-	src, err := promsource.New(promsource.Config{URL: e.promURL, Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("demo: prometheus source: %w", err)
-	}
-	p.consumer, err = datastorage.New(datastorage.Config{
-		Brokers: e.brokers, Topic: etl.DefaultTopic, RunsTopic: etl.DefaultRunsTopic,
-		DLQTopic: datastorage.DefaultDLQTopic, GroupID: datastorage.DefaultGroupID,
-	}, e.st, datastorage.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
+	// datastorage's default topics are the ETL's defaults.
+	p.consumer, err = datastorage.New(datastorage.Config{Brokers: e.brokers}, e.st, datastorage.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("demo: datastorage: %w", err)
 	}
@@ -214,7 +203,7 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 		return nil, fmt.Errorf("demo: dataretrieval: %w", err)
 	}
 	p.manager, err = slamanager.New(slamanager.Config{Listen: cfg.SLAListen, PrometheusURL: e.promURL, ETLInterval: cfg.ETLInterval},
-		slamanager.Deps{Store: e.st, ETL: p.etl, Source: src, Logger: cfg.Logger, Registerer: cfg.Registerer})
+		slamanager.Deps{Store: e.st, ETL: p.etl, Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("demo: slamanager: %w", err)
 	}

@@ -131,6 +131,10 @@ func waitStored(ctx context.Context, st storeReader, run *slapipev1.Run, timeout
 	}
 }
 
+// reportParts are the parts of an analysis the report reads (renderSeries):
+// window means and extremes, stationarity, season and forecast model.
+const reportParts = store.PartWindows | store.PartADF | store.PartSeasonality | store.PartForecast
+
 func storedRun(ctx context.Context, st storeReader, runID string) (recorded bool, msgs []*slapipev1.SeriesAnalysis, err error) {
 	runs, err := st.ListRuns(ctx, 20)
 	if err != nil {
@@ -139,7 +143,7 @@ func storedRun(ctx context.Context, st storeReader, runID string) (recorded bool
 	for _, r := range runs {
 		recorded = recorded || r.GetRunId() == runID
 	}
-	_, msgs, err = st.Analyses(ctx, store.Query{RunID: runID})
+	_, msgs, err = st.Analyses(ctx, store.Query{RunID: runID, Parts: reportParts})
 	if errors.Is(err, store.ErrNotFound) {
 		return recorded, nil, nil
 	}

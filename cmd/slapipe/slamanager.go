@@ -1,13 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/slamanager"
 	"github.com/slapipe/slapipe/store"
 )
@@ -29,10 +27,6 @@ func registerSLAManager(root *cobra.Command, a *app) {
 				return err
 			}
 			defer st.Close()
-			src, err := promsource.New(promsource.Config{URL: s.prometheusURL, Logger: a.logger})
-			if err != nil {
-				return fmt.Errorf("prometheus client: %w", err)
-			}
 			// New contacts neither Kafka nor Prometheus: the manager listens
 			// and answers while they are down, and runs fail with the reason
 			// until they are back.
@@ -48,7 +42,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 				}
 			}()
 			m, err := slamanager.New(slamanager.Config{Listen: listen, PrometheusURL: s.prometheusURL, ETLInterval: etlInterval},
-				slamanager.Deps{Store: st, ETL: e, Source: src, Logger: a.logger, Registerer: a.registry})
+				slamanager.Deps{Store: st, ETL: e, Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
 			}

@@ -183,7 +183,6 @@ type Retrieval struct {
 	slapipev1.UnimplementedDataRetrievalServer
 
 	Analyses []*slapipev1.SeriesAnalysis
-	Runs     []*slapipev1.Run
 }
 
 func (r *Retrieval) match(q *slapipev1.SeriesQuery) ([]*slapipev1.SeriesAnalysis, error) {
@@ -280,11 +279,6 @@ func (r *Retrieval) GetForecast(_ context.Context, q *slapipev1.SeriesQuery) (*s
 			RangeEnd: a.GetRangeEnd(), StepSeconds: a.GetStepSeconds()})
 	}
 	return out, nil
-}
-
-// ListRuns returns Runs.
-func (r *Retrieval) ListRuns(context.Context, *slapipev1.ListRunsRequest) (*slapipev1.ListRunsResponse, error) {
-	return &slapipev1.ListRunsResponse{Runs: r.Runs}, nil
 }
 
 // Serve starts sla and ret on two loopback ports and returns their
