@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -218,21 +219,30 @@ func pageSize(n int32) (int, error) {
 	return int(n), nil
 }
 
+// checkMetric accepts any non-empty UTF-8 metric name of at most 255 bytes,
+// the names the store keeps (Prometheus 3 and the ETL produce UTF-8 names
+// such as "node.temperature_°C"); a name the store lacks is NotFound there.
 func checkMetric(m string) error {
-	if len(m) > maxMetricLen || !model.LegacyValidation.IsValidMetricName(m) {
-		return invalid("metric %.80q: not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, at most %d bytes)", m, maxMetricLen)
+	if len(m) > maxMetricLen || !model.UTF8Validation.IsValidMetricName(m) {
+		return invalid("metric %.80q: not a metric name (non-empty UTF-8, at most %d bytes)", m, maxMetricLen)
 	}
 	return nil
 }
 
-// checkID accepts "" (not given) or a printable id of at most 64 bytes.
+// checkID accepts "" (not given) or an id the store could hold: at most 64
+// bytes of printable UTF-8 without leading or trailing space, as
+// store.checkKey requires of run and series ids (MySQL's PAD SPACE
+// collations would otherwise alias "a" and "a ").
 func checkID(field, id string) error {
 	if len(id) > maxIDLen || !utf8.ValidString(id) {
 		return invalid("%s %.80q: at most %d bytes of UTF-8", field, id, maxIDLen)
 	}
+	if strings.TrimSpace(id) != id {
+		return invalid("%s %q: leading or trailing space", field, id)
+	}
 	for _, r := range id {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return invalid("%s %q: contains the non-printable or space character %U", field, id, r)
+		if !unicode.IsPrint(r) {
+			return invalid("%s %q: contains the non-printable character %U", field, id, r)
 		}
 	}
 	return nil

@@ -1,9 +1,13 @@
 // Package dataretrieval is the gRPC service (slapipe.v1.DataRetrieval) over
 // what the pipeline stored: metrics and series, window statistics, ADF, ACF
-// and season, forecasts with their interval, and the run history. Every
-// call reads the latest run unless it names one. Bad arguments are answered
-// with InvalidArgument and the reason, unknown runs, metrics and series with
-// NotFound, and store failures with Unavailable (connection) or Internal.
+// and season, forecasts with their interval, and the run history. Without
+// a run_id, a query of one metric or series reads the latest complete run
+// that has it (store.Store.Analyses), and a list of metrics or series reads
+// the latest complete run (store.Store.LatestRunID; later pages stay on the
+// first page's run); ListRuns reads the run history, not one run. Bad
+// arguments are answered with InvalidArgument and the reason, unknown runs,
+// metrics and series with NotFound, and store failures with Unavailable
+// (connection) or Internal.
 package dataretrieval
 
 import (

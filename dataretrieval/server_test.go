@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/slapipe/slapipe/internal/fixtures"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -276,14 +277,30 @@ func TestErrors(t *testing.T) {
 				_, err := c.GetForecast(ctx, &slapipev1.SeriesQuery{Metric: "node_load1", SeriesId: "abc"})
 				return err
 			}, codes.InvalidArgument, "got both"},
-			{"bad metric name", func() error {
+			{"metric name over 255 bytes", func() error {
+				_, err := c.GetMetadata(ctx, &slapipev1.SeriesQuery{Metric: strings.Repeat("m", 256)})
+				return err
+			}, codes.InvalidArgument, "not a metric name"},
+			{"metric name with a selector is a name the store lacks", func() error {
 				_, err := c.GetMetadata(ctx, &slapipev1.SeriesQuery{Metric: `node_load1{job="x"}`})
 				return err
-			}, codes.InvalidArgument, "not a Prometheus metric name"},
-			{"bad run id", func() error {
-				_, err := c.GetStats(ctx, &slapipev1.SeriesQuery{Metric: "node_load1", RunId: "a b"})
+			}, codes.NotFound, `node_load1{job=\"x\"}`},
+			{"unknown UTF-8 metric name", func() error {
+				_, err := c.ListSeries(ctx, &slapipev1.ListSeriesRequest{Metric: "node.humidity_%"})
 				return err
-			}, codes.InvalidArgument, "run_id"},
+			}, codes.NotFound, "node.humidity_%"},
+			{"run id with a trailing space", func() error {
+				_, err := c.GetStats(ctx, &slapipev1.SeriesQuery{Metric: "node_load1", RunId: "run-a "})
+				return err
+			}, codes.InvalidArgument, "run_id \"run-a \": leading or trailing space"},
+			{"series id with a control character", func() error {
+				_, err := c.GetStats(ctx, &slapipev1.SeriesQuery{SeriesId: "a\tb"})
+				return err
+			}, codes.InvalidArgument, "series_id"},
+			{"run id with an inner space is a run the store lacks", func() error {
+				_, err := c.ListMetrics(ctx, &slapipev1.ListMetricsRequest{RunId: "run a"})
+				return err
+			}, codes.NotFound, "run a"},
 			{"bad limit", func() error {
 				_, err := c.ListRuns(ctx, &slapipev1.ListRunsRequest{Limit: -5})
 				return err
@@ -317,6 +334,36 @@ func TestErrors(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestUTF8MetricName checks that a metric name outside the legacy
+// Prometheus charset, as the ETL writes for Prometheus 3 (store testdata
+// edge_cases.jsonl), is answered like any other.
+func TestUTF8MetricName(t *testing.T) {
+	const name = "node.temperature_°C"
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st := freshStore(t, d)
+			a := fixtures.Analysis()
+			a.RunId, a.Metric, a.SeriesId = "run-u", name, "75746638"
+			a.Labels = map[string]string{"instance": "backfill:9100", "sensor": "cpu"}
+			require.NoError(t, st.WriteAnalyses(ctx, []*slapipev1.SeriesAnalysis{a}))
+			c := slapipev1.NewDataRetrievalClient(serve(t, st))
+
+			stats, err := c.GetStats(ctx, &slapipev1.SeriesQuery{Metric: name})
+			require.NoError(t, err)
+			require.Equal(t, "run-u", stats.GetRunId())
+			require.Len(t, stats.GetSeries(), 1)
+			requireProtoEqual(t, &slapipev1.SeriesStats{Series: wantRef(a), Windows: a.GetWindows()},
+				stats.GetSeries()[0], "stats")
+			list, err := c.ListSeries(ctx, &slapipev1.ListSeriesRequest{Metric: name})
+			require.NoError(t, err)
+			require.Len(t, list.GetSeries(), 1)
+			require.Equal(t, name, list.GetSeries()[0].GetMetric())
+			require.Equal(t, "75746638", list.GetSeries()[0].GetSeriesId())
+		})
+	}
 }
 
 func TestEmptyStoreIsNotFound(t *testing.T) {

@@ -35,8 +35,6 @@ type Store struct {
 	dbName string
 	// maxParams bounds the placeholders of one statement.
 	maxParams int
-	// sqlCache holds generated multi-row statements by sqlKey.
-	sqlCache sync.Map
 	// stmts holds the prepared upserts (*sql.Stmt) by sqlKey.
 	stmts sync.Map
 }

@@ -179,6 +179,9 @@ func TestViolationHistoryRows(t *testing.T) {
 		bad := proto.Clone(v).(*slapipev1.GetViolationsResponse)
 		bad.Windows[0].Rows[0].Objective = ""
 		require.ErrorIs(t, s.SaveViolations(ctx, bad), ErrInvalidArgument)
+		bad = proto.Clone(v).(*slapipev1.GetViolationsResponse)
+		bad.Windows[0].Rows[0].Window = "1h "
+		require.ErrorIs(t, s.SaveViolations(ctx, bad), ErrInvalidArgument, "a window name with a trailing space")
 	})
 }
 

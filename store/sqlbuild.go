@@ -60,17 +60,13 @@ type sqlKey struct {
 
 // upsertSQL is the statement inserting n rows into t.
 func (s *Store) upsertSQL(t *tableSpec, n int) string {
-	cacheKey := sqlKey{t, n}
-	if q, ok := s.sqlCache.Load(cacheKey); ok {
-		return q.(string)
-	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO ")
 	b.WriteString(t.name)
 	b.WriteString(" (")
 	b.WriteString(strings.Join(t.cols, ", "))
 	b.WriteString(") VALUES ")
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(t.cols)), ", ") + ")"
+	row := "(" + placeholders(len(t.cols)) + ")"
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
@@ -83,9 +79,7 @@ func (s *Store) upsertSQL(t *tableSpec, n int) string {
 		b.WriteString(" ON CONFLICT (" + strings.Join(t.key, ", ") + ") DO UPDATE SET ")
 	}
 	b.WriteString(t.setClause(s.dialect))
-	q := b.String()
-	s.sqlCache.Store(cacheKey, q)
-	return q
+	return b.String()
 }
 
 // upsertStmt returns the prepared statement for n rows of t. Statements are

@@ -44,6 +44,20 @@ func checkKey(field, v string, maxLen int) error {
 	return nil
 }
 
+// checkWindow validates a window name ("1h", "12h"): it is part of the keys
+// of window, violation and prediction rows, so a leading or trailing space
+// would alias another name under MySQL's PAD SPACE collations. Unlike
+// checkKey it accepts "", which callers already store.
+func checkWindow(w string) error {
+	if err := checkText("window", w, maxShortLen); err != nil {
+		return err
+	}
+	if strings.TrimSpace(w) != w {
+		return fmt.Errorf("window %q: %w: leading or trailing space", w, ErrInvalidArgument)
+	}
+	return nil
+}
+
 // checkText validates a free string: valid UTF-8 within maxLen bytes.
 func checkText(field, v string, maxLen int) error {
 	if len(v) > maxLen {
@@ -99,11 +113,8 @@ func ValidateAnalysis(m *slapipev1.SeriesAnalysis) error {
 		if w == nil {
 			return fmt.Errorf("windows[%d]: %w: nil", i, ErrInvalidArgument)
 		}
-		if err := checkText("window", w.Window, maxShortLen); err != nil {
+		if err := checkWindow(w.Window); err != nil {
 			return fmt.Errorf("windows[%d]: %w", i, err)
-		}
-		if strings.TrimSpace(w.Window) != w.Window {
-			return fmt.Errorf("windows[%d].window %q: %w: leading or trailing space", i, w.Window, ErrInvalidArgument)
 		}
 		if seen[w.Window] {
 			return fmt.Errorf("windows[%d]: %w: window %q repeated", i, ErrInvalidArgument, w.Window)

@@ -150,7 +150,7 @@ func rowIdentity(seriesID, metric string, labels map[string]string) (string, str
 
 // checkRowKeys validates the key strings of violation and prediction rows.
 func checkRowKeys(window, objective, metric string) error {
-	if err := checkText("window", window, maxShortLen); err != nil {
+	if err := checkWindow(window); err != nil {
 		return err
 	}
 	if err := checkKey("objective", objective, maxMetricLen); err != nil {

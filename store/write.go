@@ -99,8 +99,9 @@ func (s *Store) buildWriteSet(msgs []*slapipev1.SeriesAnalysis) (*writeSet, erro
 			forecastTable:     newRowSet(forecastTable, n),
 		},
 	}
+	// seriesRow is the earliest and the latest analysis of a series in the
+	// batch: first gives first_seen, last everything else.
 	type seriesRow struct {
-		m           *slapipev1.SeriesAnalysis
 		first, last *slapipev1.SeriesAnalysis
 	}
 	seriesRows := map[string]*seriesRow{}
@@ -108,13 +109,13 @@ func (s *Store) buildWriteSet(msgs []*slapipev1.SeriesAnalysis) (*writeSet, erro
 	for _, m := range msgs {
 		ws.seriesByRun[m.RunId] = append(ws.seriesByRun[m.RunId], m.SeriesId)
 		if r := seriesRows[m.SeriesId]; r == nil {
-			seriesRows[m.SeriesId] = &seriesRow{m: m, first: m, last: m}
+			seriesRows[m.SeriesId] = &seriesRow{first: m, last: m}
 		} else {
 			if earlier(m, r.first) {
 				r.first = m
 			}
 			if earlier(r.last, m) {
-				r.last, r.m = m, m
+				r.last = m
 			}
 		}
 		if l, ok := runLatest[m.RunId]; !ok || earlier(l, m) {
@@ -131,11 +132,11 @@ func (s *Store) buildWriteSet(msgs []*slapipev1.SeriesAnalysis) (*writeSet, erro
 	sort.Strings(ids)
 	for _, id := range ids {
 		r := seriesRows[id]
-		labels, err := labelsJSON(r.m.Labels)
+		labels, err := labelsJSON(r.last.Labels)
 		if err != nil {
 			return nil, fmt.Errorf("series %s: %w", id, err)
 		}
-		ws.series.add(64+len(id)+len(r.m.Metric)+len(labels), id, r.m.Metric, labels, r.m.MetricType, r.m.Transform,
+		ws.series.add(64+len(id)+len(r.last.Metric)+len(labels), id, r.last.Metric, labels, r.last.MetricType, r.last.Transform,
 			tsArg(d, r.first.ComputedAt), tsArg(d, r.last.ComputedAt))
 	}
 	runs := make([]string, 0, len(runLatest))

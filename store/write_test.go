@@ -207,6 +207,7 @@ func TestWriteAnalysesRejectsInvalid(t *testing.T) {
 		{"invalid UTF-8 label", func(m *slapipev1.SeriesAnalysis) { m.Labels["x"] = "\xff" }},
 		{"repeated window", func(m *slapipev1.SeriesAnalysis) { m.Windows[1].Window = m.Windows[0].Window }},
 		{"nil window", func(m *slapipev1.SeriesAnalysis) { m.Windows[2] = nil }},
+		{"trailing space in window", func(m *slapipev1.SeriesAnalysis) { m.Windows[0].Window += " " }},
 		{"nil point", func(m *slapipev1.SeriesAnalysis) { m.Forecast.Points[5] = nil }},
 		{"year 10000", func(m *slapipev1.SeriesAnalysis) { m.ComputedAt.Seconds = 253402300800 }},
 		{"year 999", func(m *slapipev1.SeriesAnalysis) { m.RangeStart.Seconds = -30610224001 }},
