@@ -1,9 +1,9 @@
 package etl
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/slapipe/slapipe/internal/promreg"
 )
 
 // metrics are the ETL's Prometheus instruments.
@@ -61,21 +61,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// register adds c to reg, or returns the collector already registered
-// there under the same description, so two ETLs in one process (tests, a
-// restarted component) share their counters instead of failing.
+// register is promreg.RegisterOrReuse: two ETLs in one process (tests, a
+// restarted component) share their counters. A conflicting description is
+// a programming error in newMetrics; the collector then counts unexported
+// rather than crash the ETL.
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	// Any other failure is a programming error in the descriptions above;
-	// keep counting into the unregistered collector rather than crash.
+	c, _ = promreg.RegisterOrReuse(reg, c)
 	return c
 }

@@ -25,6 +25,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+
+	"github.com/slapipe/slapipe/internal/promreg"
 )
 
 // DefaultListen is the address used when a listen address is empty: a free
@@ -194,22 +196,12 @@ func ServeGRPC(ctx context.Context, srv *grpc.Server, listen string, onListen fu
 	return g.Wait()
 }
 
-// registerOrReuse registers c on r; when an equal collector is already there
-// (a second server in the same process) it returns that one instead, so
-// both servers count into the same series.
+// registerOrReuse is promreg.RegisterOrReuse for the server's collectors:
+// a conflicting registration leaves the server working, its metrics just
+// not exported, and says so.
 func registerOrReuse[C prometheus.Collector](r prometheus.Registerer, c C) C {
-	if r == nil {
-		return c
-	}
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		// A conflicting registration is a programming error in the process
-		// wiring; the server still works, its metrics are just not exported.
+	c, err := promreg.RegisterOrReuse(r, c)
+	if err != nil {
 		slog.Default().Warn("grpc metrics not registered", "err", err)
 	}
 	return c

@@ -1,7 +1,12 @@
 package slamanager
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/slapipe/slapipe/internal/promreg"
 )
 
 // metrics are the manager's own series, registered on Deps.Registerer only.
@@ -38,15 +43,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		slaChanges: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "sla_changes_total",
 			Help: "New versions of the SLA set saved."}),
 	}
+	// A second manager in the same process shares the first one's series,
+	// as the other components do.
+	var errs [8]error
+	m.etlRuns, errs[0] = promreg.RegisterOrReuse(reg, m.etlRuns)
+	m.etlAttached, errs[1] = promreg.RegisterOrReuse(reg, m.etlAttached)
+	m.etlInFlight, errs[2] = promreg.RegisterOrReuse(reg, m.etlInFlight)
+	m.violationsComputed, errs[3] = promreg.RegisterOrReuse(reg, m.violationsComputed)
+	m.degraded, errs[4] = promreg.RegisterOrReuse(reg, m.degraded)
+	m.promFailures, errs[5] = promreg.RegisterOrReuse(reg, m.promFailures)
+	m.pullSeconds, errs[6] = promreg.RegisterOrReuse(reg, m.pullSeconds)
+	m.slaChanges, errs[7] = promreg.RegisterOrReuse(reg, m.slaChanges)
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, fmt.Errorf("registering slamanager metrics: %w", err)
+	}
 	m.degraded.WithLabelValues("violations")
 	m.degraded.WithLabelValues("predictions")
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.etlRuns, m.etlAttached, m.etlInFlight, m.violationsComputed, m.degraded, m.promFailures, m.pullSeconds, m.slaChanges} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
 	return m, nil
 }
