@@ -108,9 +108,9 @@ func TestDeadLetters(t *testing.T) {
 		wantErr    string
 	}{
 		{"garbage", DefaultTopic, []byte("not a protobuf at all"), "decoding SeriesAnalysis"},
-		{"no-series", DefaultTopic, noSeriesBytes, "series_id is empty"},
+		{"no-series", DefaultTopic, noSeriesBytes, "invalid SeriesAnalysis: series_id: invalid argument: empty"},
 		{"bad-run", DefaultRunsTopic, []byte{0xff, 0xff, 0xff}, "decoding Run"},
-		{"no-run-id", DefaultRunsTopic, noRunBytes, "run_id is empty"},
+		{"no-run-id", DefaultRunsTopic, noRunBytes, "invalid Run: run_id: invalid argument: empty"},
 		{"long-id", DefaultTopic, longIDBytes, "series_id: invalid argument"},
 	}
 	goodMsgs := analysisMessages(t, good)

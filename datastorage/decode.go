@@ -1,7 +1,6 @@
 package datastorage
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -71,12 +70,6 @@ func decodeAnalysis(b []byte) (*slapipev1.SeriesAnalysis, error) {
 	if err := proto.Unmarshal(b, a); err != nil {
 		return nil, fmt.Errorf("decoding SeriesAnalysis: %w", err)
 	}
-	switch {
-	case a.GetRunId() == "":
-		return nil, errors.New("invalid SeriesAnalysis: run_id is empty")
-	case a.GetSeriesId() == "":
-		return nil, errors.New("invalid SeriesAnalysis: series_id is empty")
-	}
 	// What the store would refuse is refused here, so that one bad message
 	// does not hold up the rest of its batch.
 	if err := store.ValidateAnalysis(a); err != nil {
@@ -89,9 +82,6 @@ func decodeRun(b []byte) (*slapipev1.Run, error) {
 	r := new(slapipev1.Run)
 	if err := proto.Unmarshal(b, r); err != nil {
 		return nil, fmt.Errorf("decoding Run: %w", err)
-	}
-	if r.GetRunId() == "" {
-		return nil, errors.New("invalid Run: run_id is empty")
 	}
 	if err := store.ValidateRun(r); err != nil {
 		return nil, fmt.Errorf("invalid Run: %w", err)

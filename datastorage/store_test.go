@@ -142,7 +142,7 @@ func TestRealStoreSurvivesFaults(t *testing.T) {
 
 			// First consumer: the 2nd write loses its ack, the database is
 			// down from the 4th call for a while, and the consumer crashes
-			// inside its 8th call.
+			// inside its 10th call.
 			ctx1, crash := context.WithCancel(ctx)
 			outage := make(chan struct{})
 			restore := make(chan struct{})

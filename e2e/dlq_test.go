@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -18,14 +20,14 @@ import (
 // in prometheusdata.dlq, unchanged, with the decoding error and its origin in
 // headers, while every valid message around them is stored.
 func TestUndecodableMessageGoesToDLQ(t *testing.T) {
-	baseDSN := serverEnv(t, envMySQL)
+	baseDSN := testenv.MySQLDSN(t)
 	brokers := newBroker(t)
-	st := openStore(t, newDatabase(t, baseDSN))
+	st := openStore(t, testenv.NewMySQLDatabase(t, baseDSN, "e2e"))
 	// One partition: the bad messages sit between valid ones in one log.
 	createTopics(t, brokers, 1, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
 
 	run := "0193a5b0-0000-7000-8000-00000000d1a0"
-	want := genAnalyses(t, run, 40)
+	want := fixtures.Analyses(run, 40)
 	valid := analysisMessages(t, want)
 	noRun := proto.Clone(want[0]).(*slapipev1.SeriesAnalysis)
 	noRun.RunId = "" // decodes, but has no run: invalid, not storable
@@ -37,7 +39,7 @@ func TestUndecodableMessageGoesToDLQ(t *testing.T) {
 		{"garbage", "\xff\xfe\xfd\x00\x13\x37", "decoding SeriesAnalysis"},
 		{"json", `{"run_id":"x","series_id":"y"}`, "decoding SeriesAnalysis"},
 		{"truncated protobuf", string(valid[0].Value[:len(valid[0].Value)/2]), "decoding SeriesAnalysis"},
-		{"no run id", string(noRunBytes), "run_id is empty"},
+		{"no run id", string(noRunBytes), "invalid SeriesAnalysis: run_id: invalid argument: empty"},
 	}
 	var all []kafka.Message
 	for i, b := range bad {
