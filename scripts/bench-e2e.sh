@@ -18,10 +18,6 @@ cd "$(dirname "$0")/.."
 if [ -z "${SLAPIPE_TEST_MYSQL_DSN:-}" ] && [ "${SERVERS:-1}" != 0 ]; then
   export CI_SERVERS_DIR=${CI_SERVERS_DIR:-/tmp/slapipe-servers}
   if [ "$(id -u)" = 0 ]; then scripts/servers.sh up; else sudo -E scripts/servers.sh up; fi
-  mariadb --no-defaults --socket="$CI_SERVERS_DIR/mysql/mysqld.sock" -uroot -e "
-    GRANT ALL PRIVILEGES ON \`slapipe\\_%\`.* TO 'slapipe'@'%';
-    GRANT ALL PRIVILEGES ON \`slapipe\\_%\`.* TO 'slapipe'@'127.0.0.1';
-    GRANT ALL PRIVILEGES ON \`slapipe\\_%\`.* TO 'slapipe'@'localhost';"
 fi
 export SLAPIPE_TEST_MYSQL_DSN=${SLAPIPE_TEST_MYSQL_DSN:-"slapipe:slapipe@tcp(127.0.0.1:3306)/slapipe_test?parseTime=true"}
 

@@ -210,18 +210,6 @@ def adf_is_stable(x):
     return a[2] == b[2] and abs(a[0] - b[0]) <= 1e-8 * abs(b[0]), b
 
 
-def shifted_adf(b):
-    stat, p, lag, nobs, crit, icbest = b
-    return {
-        "statistic": float(stat),
-        "pvalue": float(p),
-        "used_lag": int(lag),
-        "nobs": int(nobs),
-        "critical_values": {k: float(v) for k, v in crit.items()},
-        "ic_best": float(icbest),
-    }
-
-
 def all_finite(obj):
     if isinstance(obj, float):
         return math.isfinite(obj)
@@ -245,7 +233,7 @@ def make(spec, seed):
         filled = statsref.fill_gaps([np.nan if v is None else v for v in values])
         stable, b = adf_is_stable(filled)
         if not stable:
-            ref["adf"] = shifted_adf(b)
+            ref["adf"] = statsref.adf_dict(b)
             case["note"] = (
                 "adf: statsmodels on x - x[0]; on the raw series its adfuller "
                 "loses precision (level >> noise) and the statistic is not "

@@ -5,7 +5,7 @@
 # go vet and every Go test. Kafka needs no server: tests start kfake in-process.
 #
 #   scripts/test.sh              # everything
-#   scripts/test.sh ./store/...  # only some packages (servers still started)
+#   scripts/test.sh ./store/...  # vet and test only some packages (servers still started)
 #
 # Under CI=true no test that needs a server may skip: they fail instead.
 set -euo pipefail
@@ -18,20 +18,14 @@ else
   sudo -E scripts/servers.sh up
 fi
 
-SOCK=$CI_SERVERS_DIR/mysql/mysqld.sock
-# The tests create and drop their own databases named slapipe_*.
-mariadb --no-defaults --socket="$SOCK" -uroot -e "
-  GRANT ALL PRIVILEGES ON \`slapipe\\_%\`.* TO 'slapipe'@'%';
-  GRANT ALL PRIVILEGES ON \`slapipe\\_%\`.* TO 'slapipe'@'127.0.0.1';
-  GRANT ALL PRIVILEGES ON \`slapipe\\_%\`.* TO 'slapipe'@'localhost';
-  CREATE DATABASE IF NOT EXISTS slapipe_test;"
-
+# servers.sh granted the slapipe user the slapipe_* databases; the tests create and drop
+# their own (internal/testenv), so the database this DSN names need not exist.
 export SLAPIPE_TEST_MYSQL_DSN=${SLAPIPE_TEST_MYSQL_DSN:-"slapipe:slapipe@tcp(127.0.0.1:3306)/slapipe_test?parseTime=true"}
 export SLAPIPE_TEST_PROMETHEUS_URL=${SLAPIPE_TEST_PROMETHEUS_URL:-"http://127.0.0.1:9090"}
 export SLAPIPE_TEST_SERVERS_DIR=$CI_SERVERS_DIR
 
-echo "=== go vet"
-go vet ./...
-echo "=== go test"
 pkgs=("$@"); [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+echo "=== go vet"
+go vet "${pkgs[@]}"
+echo "=== go test"
 go test -count=1 -timeout 30m "${pkgs[@]}"
