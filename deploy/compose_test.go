@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -118,7 +119,7 @@ func TestComposeEnvironmentMatchesCLIDoc(t *testing.T) {
 	for name, port := range listen {
 		v := p.Services[name].Environment["SLAPIPE_LISTEN"]
 		require.NotNil(t, v, "%s sets SLAPIPE_LISTEN", name)
-		_, got, err := splitHostPort(*v)
+		_, got, err := net.SplitHostPort(*v)
 		require.NoError(t, err)
 		require.Equal(t, port, got, "%s listens on the port it publishes", name)
 	}
@@ -179,12 +180,4 @@ func TestComposeCreatesTopics(t *testing.T) {
 	require.GreaterOrEqual(t, parts[*topic], *ds.Deploy.Replicas, "every datastorage replica gets a partition")
 	auto := p.Services["kafka"].Environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]
 	require.True(t, auto != nil && *auto == "false", "topics come from kafka-init, never from a first use with default settings")
-}
-
-func splitHostPort(v string) (host, port string, err error) {
-	if err := checkHostPort(v); err != nil {
-		return "", "", err
-	}
-	i := strings.LastIndex(v, ":")
-	return v[:i], v[i+1:], nil
 }

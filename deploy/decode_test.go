@@ -31,23 +31,9 @@ func panelSQL(t testing.TB, d *dashboard, title, refID string) string {
 func binaryRows(t testing.TB, q string) [][]any {
 	t.Helper()
 	p := runPipeline(t)
-	rows, err := p.db.QueryContext(context.Background(), "SELECT * FROM ("+q+") AS decoded WHERE ? ORDER BY 1", true)
+	r, err := runQuery(context.Background(), p.db, "SELECT * FROM ("+q+") AS decoded WHERE ? ORDER BY 1", true)
 	require.NoError(t, err, q)
-	defer rows.Close()
-	cols, err := rows.Columns()
-	require.NoError(t, err)
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		require.NoError(t, rows.Scan(ptrs...))
-		out = append(out, vals)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return r.rows
 }
 
 // requireSameDoubles compares what SQL decoded (NULL for NaN and the

@@ -41,9 +41,11 @@ type queryResult struct {
 func (r *queryResult) col(name string) int { return slices.Index(r.cols, name) }
 
 // runQuery runs one expanded query; values are kept as the driver gives
-// them (text protocol: []byte, or time.Time for DATETIME).
-func runQuery(ctx context.Context, db *sql.DB, query string) (*queryResult, error) {
-	rows, err := db.QueryContext(ctx, query)
+// them (without args the text protocol: []byte, or time.Time for DATETIME;
+// with args a prepared statement, whose binary protocol gives numbers as
+// Go numbers).
+func runQuery(ctx context.Context, db *sql.DB, query string, args ...any) (*queryResult, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -224,22 +226,13 @@ type dashboardRun struct {
 	queries int      // SQL queries run
 }
 
-// targetDatasource is where tg's query goes: its own datasource, or its
-// panel's when it names none (as Grafana does).
-func targetDatasource(p panel, tg target) *dsRef {
-	if tg.Datasource != nil {
-		return tg.Datasource
-	}
-	return p.Datasource
-}
-
 // mysqlQueries counts the SQL queries of d's panels, read from the JSON
 // alone, to check that an evaluation ran every one of them.
 func mysqlQueries(d *dashboard) int {
 	n := 0
 	for _, p := range d.allPanels() {
 		for _, tg := range p.Targets {
-			if ds := targetDatasource(p, tg); ds != nil && ds.Type == "mysql" {
+			if ds := tg.Datasource; ds != nil && ds.Type == "mysql" {
 				n++
 			}
 		}
@@ -334,7 +327,7 @@ func evaluatePanels(t *testing.T, d *dashboard, vars map[string]string,
 	for _, p := range d.allPanels() {
 		var results []*queryResult
 		for _, tg := range p.Targets {
-			if ds := targetDatasource(p, tg); ds == nil || ds.Type != "mysql" {
+			if ds := tg.Datasource; ds == nil || ds.Type != "mysql" {
 				continue
 			}
 			what := fmt.Sprintf("panel %q query %s", p.Title, tg.RefID)

@@ -82,7 +82,7 @@ func TestPrometheusConfig(t *testing.T) {
 	for _, name := range []string{"slamanager", "datastorage", "dataretrieval"} {
 		v := p.Services[name].Environment["SLAPIPE_METRICS_LISTEN"]
 		require.NotNil(t, v, "%s sets SLAPIPE_METRICS_LISTEN", name)
-		_, port, err := splitHostPort(*v)
+		_, port, err := net.SplitHostPort(*v)
 		require.NoError(t, err)
 		n, _ := strconv.Atoi(port)
 		tg := find(name, n)

@@ -5,7 +5,11 @@ import (
 	"math/rand/v2"
 )
 
-// Construction constants the tests and the demo rely on.
+// Construction constants: the shapes the generated history is built from,
+// and so what the demo's SLA answers follow from (the dips breach a 256 MiB
+// MemFree objective, the root filesystem's trend reaches 1 GiB soon after
+// End). They are exported to document those answers; this package's tests
+// check the history against them.
 const (
 	// MemFreeDipLevel is the centre of the MemFree dips; every dip sample is
 	// within ±40 MiB of it, so always below the 256 MiB objective.
