@@ -18,6 +18,7 @@ import (
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -33,9 +34,9 @@ const throughputMessages = 10000
 // included) until every offset is committed; "steady-msgs/s" from the first
 // stored row until then.
 func BenchmarkDatastorageThroughput(b *testing.B) {
-	baseDSN := serverEnv(b, envMySQL)
+	baseDSN := testenv.MySQLDSN(b)
 	brokers := newBroker(b)
-	st := openStore(b, newDatabase(b, baseDSN))
+	st := openStore(b, testenv.NewMySQLDatabase(b, baseDSN, "e2e"))
 	db := st.DB()
 	var total, steady time.Duration
 	for i := 0; i < b.N; i++ {
@@ -45,8 +46,8 @@ func BenchmarkDatastorageThroughput(b *testing.B) {
 		cfg := datastorage.Config{Brokers: brokers, Topic: topic, RunsTopic: topic + ".runs", DLQTopic: topic + ".dlq",
 			GroupID: topic}
 		createTopics(b, brokers, datastorage.DefaultPartitions, cfg.Topic, cfg.RunsTopic)
-		produce(b, brokers, topic, analysisMessages(b, genAnalyses(b, run, throughputMessages))...)
-		c, err := datastorage.New(cfg, st, datastorage.Deps{Logger: testLogger(b)})
+		produce(b, brokers, topic, analysisMessages(b, fixtures.Analyses(run, throughputMessages))...)
+		c, err := datastorage.New(cfg, st, datastorage.Deps{Logger: testenv.Logger(b)})
 		require.NoError(b, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -104,10 +105,10 @@ const retrievalSeries = 1000
 // series, or GetStats for a whole metric (100 series), on the latest run.
 // It reports the latency percentiles p50 and p99 and the calls per second.
 func BenchmarkRetrievalLatency(b *testing.B) {
-	baseDSN := serverEnv(b, envMySQL)
-	st := openStore(b, newDatabase(b, baseDSN))
+	baseDSN := testenv.MySQLDSN(b)
+	st := openStore(b, testenv.NewMySQLDatabase(b, baseDSN, "e2e"))
 	run := "0193a5b0-0000-7000-8000-0000000be4c0"
-	msgs := genAnalyses(b, run, retrievalSeries)
+	msgs := fixtures.Analyses(run, retrievalSeries)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for i := 0; i < len(msgs); i += 500 {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/testenv"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -19,10 +20,10 @@ import (
 // the run in MariaDB. The run's range ends now (the CLI cannot pin it), so
 // the statistics are checked by TestPipelineEndToEnd, not here.
 func TestCLIPipeline(t *testing.T) {
-	promURL := serverEnv(t, envPrometheus)
-	baseDSN := serverEnv(t, envMySQL)
+	promURL := testenv.PrometheusURL(t)
+	baseDSN := testenv.MySQLDSN(t)
 	brokers := newBroker(t)
-	dsn := newDatabase(t, baseDSN)
+	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
 	st := openStore(t, dsn)
 
 	args := []string{"etl", "run", "--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ","), "-o", "json"}

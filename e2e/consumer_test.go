@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/testenv"
 )
 
 // consumer is an in-process datastorage consumer with its own registry.
@@ -24,7 +25,7 @@ func startConsumer(t *testing.T, brokers []string, w datastorage.Writer) *consum
 	t.Helper()
 	c := &consumer{group: "e2e-" + randomSuffix(4), reg: prometheus.NewRegistry()}
 	ds, err := datastorage.New(datastorage.Config{Brokers: brokers, GroupID: c.group, BatchWait: 50 * time.Millisecond,
-		RetryMin: 50 * time.Millisecond, RetryMax: time.Second}, w, datastorage.Deps{Logger: testLogger(t), Registerer: c.reg})
+		RetryMin: 50 * time.Millisecond, RetryMax: time.Second}, w, datastorage.Deps{Logger: testenv.Logger(t), Registerer: c.reg})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 	"testing"
@@ -15,14 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/internal/testenv"
 	"github.com/slapipe/slapipe/store"
-)
-
-// Environment variables naming the real servers.
-const (
-	envMySQL      = testenv.MySQLDSNVar
-	envPrometheus = testenv.PrometheusURLVar
 )
 
 // Bounds of every wait: the tests assert outcomes, not speed, on a shared
@@ -32,29 +24,11 @@ const (
 	pollEvery = 20 * time.Millisecond
 )
 
-// serverEnv returns the value of the environment variable name; when it is
-// unset the test skips, or fails under CI=true.
-func serverEnv(t testing.TB, name string) string {
-	t.Helper()
-	return testenv.Server(t, name)
-}
-
-// testLogger writes warnings and errors of the components to the test log
-// until the test finishes (see testenv.Logger).
-func testLogger(t testing.TB) *slog.Logger { return testenv.Logger(t) }
-
 // randomSuffix is a fresh lower-case hex string of n bytes.
 func randomSuffix(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// newDatabase creates a fresh database slapipe_e2e_<random> on the server of
-// baseDSN, dropped when the test ends, and returns a DSN naming it.
-func newDatabase(t testing.TB, baseDSN string) string {
-	t.Helper()
-	return testenv.NewMySQLDatabase(t, baseDSN, "e2e")
 }
 
 // openStore opens and migrates the store at dsn, closed when the test ends.

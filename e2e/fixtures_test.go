@@ -17,12 +17,6 @@ import (
 	"github.com/slapipe/slapipe/store"
 )
 
-// genAnalyses returns n distinct analyses of run (fixtures.Analyses).
-func genAnalyses(t testing.TB, run string, n int) []*slapipev1.SeriesAnalysis {
-	t.Helper()
-	return fixtures.Analyses(run, n)
-}
-
 // analysisMessages encodes as, keyed by series id as the ETL does.
 func analysisMessages(t testing.TB, as []*slapipev1.SeriesAnalysis) []kafka.Message {
 	t.Helper()

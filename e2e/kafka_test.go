@@ -11,6 +11,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
 // newBroker starts an in-process Kafka-protocol broker on loopback, closed
@@ -33,17 +35,7 @@ func createTopics(t testing.TB, brokers []string, partitions int, topics ...stri
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	req := &kafka.CreateTopicsRequest{}
-	for _, tp := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: tp, NumPartitions: partitions, ReplicationFactor: 1})
-	}
-	res, err := kafkaClient(brokers).CreateTopics(ctx, req)
-	require.NoError(t, err)
-	for tp, err := range res.Errors {
-		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-			t.Fatalf("creating topic %s: %v", tp, err)
-		}
-	}
+	require.NoError(t, kafkatopic.Ensure(ctx, brokers, partitions, topics...))
 }
 
 // produce writes msgs to topic, keyed as given, with acks from all replicas.

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/testenv"
 )
 
 // runningWrite returns the start of a write statement another connection
@@ -32,15 +34,15 @@ func runningWrite(db *sql.DB) (string, error) {
 // it again, and checks that exactly the N analyses are stored: nothing lost,
 // nothing doubled, nothing half-written.
 func TestDatastorageKilledMidBatch(t *testing.T) {
-	baseDSN := serverEnv(t, envMySQL)
+	baseDSN := testenv.MySQLDSN(t)
 	const n = 5000
 	brokers := newBroker(t)
-	dsn := newDatabase(t, baseDSN)
+	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
 	st := openStore(t, dsn)
 	db := st.DB()
 
 	run := "0193a5b0-0000-7000-8000-00000000c0de"
-	want := genAnalyses(t, run, n)
+	want := fixtures.Analyses(run, n)
 	createTopics(t, brokers, datastorage.DefaultPartitions, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
 	produce(t, brokers, datastorage.DefaultTopic, analysisMessages(t, want)...)
 	produce(t, brokers, datastorage.DefaultRunsTopic, runMessage(t, runRecord(run, n)))

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -20,7 +21,7 @@ import (
 // complete run rather than show part of a run being stored, or of one that
 // failed.
 func TestDefaultRunIsComplete(t *testing.T) {
-	st := openStore(t, newDatabase(t, serverEnv(t, envMySQL)))
+	st := openStore(t, testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "e2e"))
 	ctx, cancel := context.WithCancel(context.Background())
 	g, gctx := errgroup.WithContext(ctx)
 	t.Cleanup(func() {
@@ -32,12 +33,12 @@ func TestDefaultRunIsComplete(t *testing.T) {
 	client := startRetrieval(t, gctx, g, st)
 
 	const n = 20 // series per run, 2 per metric
-	done := genAnalyses(t, "0193a5b0-0000-7000-8000-00000000000a", n)
+	done := fixtures.Analyses("0193a5b0-0000-7000-8000-00000000000a", n)
 	require.NoError(t, st.WriteAnalyses(ctx, done))
 	require.NoError(t, st.UpsertRun(ctx, runRecord(done[0].GetRunId(), n)))
 
 	// The next run, an hour later, of which 7 analyses are stored so far.
-	next := genAnalyses(t, "0193a5b0-0000-7000-8000-00000000000b", n)
+	next := fixtures.Analyses("0193a5b0-0000-7000-8000-00000000000b", n)
 	for _, m := range next {
 		m.ComputedAt.Seconds += 3600
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
@@ -178,7 +179,7 @@ func TestMariaDBCrashLosesNothing(t *testing.T) {
 	c := startConsumer(t, brokers, st)
 
 	run := "0193a5b0-0000-7000-8000-0000000dead0"
-	want := genAnalyses(t, run, 3*chunk)
+	want := fixtures.Analyses(run, 3*chunk)
 	msgs := analysisMessages(t, want)
 
 	produce(t, brokers, datastorage.DefaultTopic, msgs[:chunk]...)

@@ -16,6 +16,7 @@ import (
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -118,7 +119,7 @@ type pipeline struct {
 func startPipeline(t *testing.T, baseDSN string) *pipeline {
 	t.Helper()
 	p := &pipeline{brokers: newBroker(t), group: "e2e-" + randomSuffix(4)}
-	p.dsn = newDatabase(t, baseDSN)
+	p.dsn = testenv.NewMySQLDatabase(t, baseDSN, "e2e")
 	p.st = openStore(t, p.dsn)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -130,7 +131,7 @@ func startPipeline(t *testing.T, baseDSN string) *pipeline {
 		}
 	})
 	c, err := datastorage.New(datastorage.Config{Brokers: p.brokers, GroupID: p.group, BatchWait: 50 * time.Millisecond,
-		RetryMin: 10 * time.Millisecond, RetryMax: time.Second}, p.st, datastorage.Deps{Logger: testLogger(t)})
+		RetryMin: 10 * time.Millisecond, RetryMax: time.Second}, p.st, datastorage.Deps{Logger: testenv.Logger(t)})
 	require.NoError(t, err)
 	g.Go(func() error { return c.Run(gctx) })
 
@@ -144,7 +145,7 @@ func startRetrieval(t *testing.T, ctx context.Context, g *errgroup.Group, st dat
 	t.Helper()
 	addr := make(chan string, 1)
 	srv, err := dataretrieval.New(dataretrieval.Config{Listen: "127.0.0.1:0"}, st,
-		dataretrieval.Deps{Logger: testLogger(t), OnListen: func(a net.Addr) { addr <- a.String() }})
+		dataretrieval.Deps{Logger: testenv.Logger(t), OnListen: func(a net.Addr) { addr <- a.String() }})
 	require.NoError(t, err)
 	g.Go(func() error { return srv.Run(ctx) })
 	var target string
@@ -164,8 +165,8 @@ func startRetrieval(t *testing.T, ctx context.Context, g *errgroup.Group, st dat
 // against those computed here from the raw samples, then publishes the
 // run's messages again and checks that no table changed.
 func TestPipelineEndToEnd(t *testing.T) {
-	promURL := serverEnv(t, envPrometheus)
-	baseDSN := serverEnv(t, envMySQL)
+	promURL := testenv.PrometheusURL(t)
+	baseDSN := testenv.MySQLDSN(t)
 	want, end := backfillTruth(t, promURL)
 	p := startPipeline(t, baseDSN)
 
@@ -173,7 +174,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	for i, b := range backfilled {
 		selectors[i] = backfillSelector(b.metric)
 	}
-	e, err := etl.New(etl.Config{PrometheusURL: promURL, Brokers: p.brokers, Selectors: selectors}, etl.Deps{Logger: testLogger(t)})
+	e, err := etl.New(etl.Config{PrometheusURL: promURL, Brokers: p.brokers, Selectors: selectors}, etl.Deps{Logger: testenv.Logger(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
