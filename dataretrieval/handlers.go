@@ -2,8 +2,6 @@ package dataretrieval
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,28 +26,21 @@ const (
 // ListMetrics lists the stored metric names whose whole name matches the
 // RE2 name_filter, with their series counts, one page at a time.
 func (s *Server) ListMetrics(ctx context.Context, req *slapipev1.ListMetricsRequest) (*slapipev1.ListMetricsResponse, error) {
-	size, err := pageSize(req.GetPageSize())
+	page, err := pageOf(req.GetRunId(), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := store.CompileNameFilter(req.GetNameFilter()); err != nil {
-		return nil, invalid("name_filter: %v", err)
-	}
-	run, tok, err := s.pageStart(ctx, "metrics", req.GetRunId(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	ms, next, err := s.st.ListMetrics(ctx, run, req.GetNameFilter(), store.Page{Size: size, Token: tok})
+	ms, run, next, err := s.st.ListMetrics(ctx, req.GetRunId(), req.GetNameFilter(), page)
 	if err != nil {
 		return nil, storeError("listing metrics", err)
 	}
-	return &slapipev1.ListMetricsResponse{Metrics: ms, NextPageToken: encodeToken("metrics", run, next), RunId: run}, nil
+	return &slapipev1.ListMetricsResponse{Metrics: ms, NextPageToken: next, RunId: run}, nil
 }
 
 // ListSeries lists the stored series, of one metric if metric is set, one
 // page at a time.
 func (s *Server) ListSeries(ctx context.Context, req *slapipev1.ListSeriesRequest) (*slapipev1.ListSeriesResponse, error) {
-	size, err := pageSize(req.GetPageSize())
+	page, err := pageOf(req.GetRunId(), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -58,15 +49,11 @@ func (s *Server) ListSeries(ctx context.Context, req *slapipev1.ListSeriesReques
 			return nil, err
 		}
 	}
-	run, tok, err := s.pageStart(ctx, "series", req.GetRunId(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	refs, next, err := s.st.ListSeries(ctx, run, req.GetMetric(), store.Page{Size: size, Token: tok})
+	refs, run, next, err := s.st.ListSeries(ctx, req.GetRunId(), req.GetMetric(), page)
 	if err != nil {
 		return nil, storeError("listing series", err)
 	}
-	return &slapipev1.ListSeriesResponse{Series: refs, NextPageToken: encodeToken("series", run, next), RunId: run}, nil
+	return &slapipev1.ListSeriesResponse{Series: refs, NextPageToken: next, RunId: run}, nil
 }
 
 // GetStats returns the 1h/3h/12h window statistics of the selected series.
@@ -154,59 +141,18 @@ func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQue
 	return run, msgs, nil
 }
 
-// pageStart returns the run a page reads and the store's token: from the
-// page token when there is one (later pages stay on the first page's run),
-// else the asked run or the latest.
-func (s *Server) pageStart(ctx context.Context, kind, runID, token string) (run, storeToken string, err error) {
+// pageOf checks a list request's run id and page size; the store reads
+// the page token (it keeps later pages on the first page's run and refuses
+// a token of another list or run).
+func pageOf(runID string, size int32, token string) (store.Page, error) {
 	if err := checkID("run_id", runID); err != nil {
-		return "", "", err
+		return store.Page{}, err
 	}
-	if token != "" {
-		t, err := decodeToken(kind, token)
-		if err != nil {
-			return "", "", err
-		}
-		if runID != "" && runID != t.Run {
-			return "", "", invalid("page_token: it continues run %q, not run_id %q", t.Run, runID)
-		}
-		return t.Run, t.Store, nil
-	}
-	if runID != "" {
-		return runID, "", nil
-	}
-	run, err = s.st.LatestRunID(ctx)
+	n, err := pageSize(size)
 	if err != nil {
-		return "", "", storeError("finding the latest run", err)
+		return store.Page{}, err
 	}
-	return run, "", nil
-}
-
-// pageToken is the service's opaque token: the list, the run and the
-// store's own token.
-type pageToken struct {
-	Kind  string `json:"k"`
-	Run   string `json:"r"`
-	Store string `json:"t"`
-}
-
-func encodeToken(kind, run, storeToken string) string {
-	if storeToken == "" {
-		return ""
-	}
-	b, _ := json.Marshal(pageToken{Kind: kind, Run: run, Store: storeToken}) // strings always marshal
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeToken(kind, token string) (pageToken, error) {
-	var t pageToken
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		err = json.Unmarshal(b, &t)
-	}
-	if err != nil || t.Kind != kind || t.Run == "" || t.Store == "" {
-		return pageToken{}, invalid("page_token: not a token of this list (pass next_page_token of the previous page unchanged)")
-	}
-	return t, nil
+	return store.Page{Size: n, Token: token}, nil
 }
 
 func pageSize(n int32) (int, error) {

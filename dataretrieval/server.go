@@ -40,10 +40,9 @@ type Config struct {
 
 // Store is what the service reads; *store.Store implements it.
 type Store interface {
-	LatestRunID(ctx context.Context) (string, error)
 	ListRuns(ctx context.Context, limit int) ([]*slapipev1.Run, error)
-	ListMetrics(ctx context.Context, runID, nameFilter string, p store.Page) ([]*slapipev1.StoredMetric, string, error)
-	ListSeries(ctx context.Context, runID, metric string, p store.Page) ([]*slapipev1.SeriesRef, string, error)
+	ListMetrics(ctx context.Context, runID, nameFilter string, p store.Page) ([]*slapipev1.StoredMetric, string, string, error)
+	ListSeries(ctx context.Context, runID, metric string, p store.Page) ([]*slapipev1.SeriesRef, string, string, error)
 	Analyses(ctx context.Context, q store.Query) (string, []*slapipev1.SeriesAnalysis, error)
 }
 

@@ -256,15 +256,15 @@ func TestErrors(t *testing.T) {
 			{"garbage token", func() error {
 				_, err := c.ListMetrics(ctx, &slapipev1.ListMetricsRequest{PageToken: "!!not-a-token"})
 				return err
-			}, codes.InvalidArgument, "page_token"},
+			}, codes.InvalidArgument, "page token \"!!not-a-token\": invalid argument: not a token of this list"},
 			{"token of another list", func() error {
 				_, err := c.ListMetrics(ctx, &slapipev1.ListMetricsRequest{PageToken: seriesTok.GetNextPageToken()})
 				return err
-			}, codes.InvalidArgument, "page_token"},
+			}, codes.InvalidArgument, "not a token of this list"},
 			{"token of another run", func() error {
 				_, err := c.ListSeries(ctx, &slapipev1.ListSeriesRequest{PageToken: seriesTok.GetNextPageToken(), RunId: "run-a"})
 				return err
-			}, codes.InvalidArgument, "continues run"},
+			}, codes.InvalidArgument, "page token is for run \"run-b\", not \"run-a\""},
 			{"bad regexp", func() error {
 				_, err := c.ListMetrics(ctx, &slapipev1.ListMetricsRequest{NameFilter: "node_(cpu"})
 				return err
@@ -381,15 +381,14 @@ func TestEmptyStoreIsNotFound(t *testing.T) {
 // brokenStore fails every call with err.
 type brokenStore struct{ err error }
 
-func (b brokenStore) LatestRunID(context.Context) (string, error) { return "", b.err }
 func (b brokenStore) ListRuns(context.Context, int) ([]*slapipev1.Run, error) {
 	return nil, b.err
 }
-func (b brokenStore) ListMetrics(context.Context, string, string, store.Page) ([]*slapipev1.StoredMetric, string, error) {
-	return nil, "", b.err
+func (b brokenStore) ListMetrics(context.Context, string, string, store.Page) ([]*slapipev1.StoredMetric, string, string, error) {
+	return nil, "", "", b.err
 }
-func (b brokenStore) ListSeries(context.Context, string, string, store.Page) ([]*slapipev1.SeriesRef, string, error) {
-	return nil, "", b.err
+func (b brokenStore) ListSeries(context.Context, string, string, store.Page) ([]*slapipev1.SeriesRef, string, string, error) {
+	return nil, "", "", b.err
 }
 func (b brokenStore) Analyses(context.Context, store.Query) (string, []*slapipev1.SeriesAnalysis, error) {
 	return "", nil, b.err

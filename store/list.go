@@ -94,24 +94,25 @@ func CompileNameFilter(filter string) (*regexp.Regexp, error) {
 // whole name matches the RE2 nameFilter ("" = all), in name order, with the
 // run's series count per metric and its type and transform (the greatest
 // value, should the metric's series disagree). A bad filter or token
-// is ErrInvalidArgument; an unknown run ErrNotFound. next is "" on the last
-// page.
-func (s *Store) ListMetrics(ctx context.Context, runID, nameFilter string, p Page) ([]*slapipev1.StoredMetric, string, error) {
+// is ErrInvalidArgument; an unknown run ErrNotFound. run is the run read:
+// later pages (the token) stay on it, and a runID other than the token's is
+// ErrInvalidArgument. next is "" on the last page.
+func (s *Store) ListMetrics(ctx context.Context, runID, nameFilter string, p Page) (metrics []*slapipev1.StoredMetric, run, next string, err error) {
 	re, err := CompileNameFilter(nameFilter)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	size, err := pageSize(p)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	tok, err := decodeToken(p.Token, "metrics")
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	run, err := s.pageRun(ctx, runID, tok)
+	run, err = s.pageRun(ctx, runID, tok)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	after := ""
 	if tok != nil {
@@ -124,19 +125,18 @@ func (s *Store) ListMetrics(ctx context.Context, runID, nameFilter string, p Pag
 	for len(out) <= size {
 		got, last, err := s.metricChunk(ctx, run, after, chunk, re, &out)
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		if got < chunk {
 			break
 		}
 		after = last
 	}
-	next := ""
 	if len(out) > size {
 		out = out[:size]
 		next = pageToken{Kind: "metrics", Run: run, Metric: out[size-1].Name}.encode()
 	}
-	return out, next, nil
+	return out, run, next, nil
 }
 
 // metricChunk reads up to limit metrics after `after`, appending those re
@@ -171,19 +171,19 @@ func (s *Store) metricChunk(ctx context.Context, run, after string, limit int, r
 // ListSeries lists the series stored in run (latest if ""), of one metric if
 // metric != "", ordered by metric then series id. An unknown run, or a
 // metric the run does not have, is ErrNotFound; a bad token
-// ErrInvalidArgument. next is "" on the last page.
-func (s *Store) ListSeries(ctx context.Context, runID, metric string, p Page) ([]*slapipev1.SeriesRef, string, error) {
+// ErrInvalidArgument. run and next as for ListMetrics.
+func (s *Store) ListSeries(ctx context.Context, runID, metric string, p Page) (series []*slapipev1.SeriesRef, run, next string, err error) {
 	size, err := pageSize(p)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	tok, err := decodeToken(p.Token, "series")
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	run, err := s.pageRun(ctx, runID, tok)
+	run, err = s.pageRun(ctx, runID, tok)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	q := "SELECT s.series_id, s.metric, s.labels, a.transform, a.metric_type FROM analyses a " +
 		"JOIN series s ON s.series_id = a.series_id WHERE a.run_id = ?"
@@ -200,18 +200,17 @@ func (s *Store) ListSeries(ctx context.Context, runID, metric string, p Page) ([
 	args = append(args, size+1)
 	out, err := scanSeriesRefs(ctx, s.db, q, args)
 	if err != nil {
-		return nil, "", fmt.Errorf("listing series of run %q: %w", run, err)
+		return nil, "", "", fmt.Errorf("listing series of run %q: %w", run, err)
 	}
 	if len(out) == 0 && tok == nil && metric != "" {
-		return nil, "", fmt.Errorf("metric %q in run %q: %w", metric, run, ErrNotFound)
+		return nil, "", "", fmt.Errorf("metric %q in run %q: %w", metric, run, ErrNotFound)
 	}
-	next := ""
 	if len(out) > size {
 		out = out[:size]
 		last := out[size-1]
 		next = pageToken{Kind: "series", Run: run, Metric: last.Metric, Series: last.SeriesId}.encode()
 	}
-	return out, next, nil
+	return out, run, next, nil
 }
 
 func scanSeriesRefs(ctx context.Context, db *sql.DB, q string, args []any) ([]*slapipev1.SeriesRef, error) {

@@ -40,14 +40,15 @@ func TestListMetrics(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				got, next, err := s.ListMetrics(ctx, "", c.filter, Page{})
+				got, run, next, err := s.ListMetrics(ctx, "", c.filter, Page{})
 				require.NoError(t, err)
+				require.Equal(t, "run-1", run, "the latest run")
 				require.Empty(t, next)
 				require.Equal(t, c.want, metricNames(got))
 			})
 		}
 
-		got, _, err := s.ListMetrics(ctx, "run-1", "node_load1", Page{})
+		got, _, _, err := s.ListMetrics(ctx, "run-1", "node_load1", Page{})
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		require.Equal(t, &slapipev1.StoredMetric{Name: "node_load1", MetricType: "gauge", Transform: "raw", Series: 4},
@@ -55,7 +56,7 @@ func TestListMetrics(t *testing.T) {
 
 		// Pages of 2 over 6 names, then a newer run arrives: the remaining
 		// pages stay on the run of the first.
-		page, tok, err := s.ListMetrics(ctx, "", "", Page{Size: 2})
+		page, _, tok, err := s.ListMetrics(ctx, "", "", Page{Size: 2})
 		require.NoError(t, err)
 		require.NotEmpty(t, tok)
 		names := metricNames(page)
@@ -63,17 +64,19 @@ func TestListMetrics(t *testing.T) {
 		newer[0].Metric = "aaa_first_in_run_2"
 		require.NoError(t, s.WriteAnalyses(ctx, newer))
 		for tok != "" {
-			page, tok, err = s.ListMetrics(ctx, "", "", Page{Size: 2, Token: tok})
+			var run string
+			page, run, tok, err = s.ListMetrics(ctx, "", "", Page{Size: 2, Token: tok})
 			require.NoError(t, err)
+			require.Equal(t, "run-1", run, "later pages stay on the first page's run")
 			names = append(names, metricNames(page)...)
 		}
 		require.Equal(t, all, names)
 
 		// With a filter, pages fill from matches only.
-		page, tok, err = s.ListMetrics(ctx, "run-1", "node_.*_total", Page{Size: 2})
+		page, _, tok, err = s.ListMetrics(ctx, "run-1", "node_.*_total", Page{Size: 2})
 		require.NoError(t, err)
 		require.Len(t, page, 2)
-		page2, tok2, err := s.ListMetrics(ctx, "run-1", "node_.*_total", Page{Size: 2, Token: tok})
+		page2, _, tok2, err := s.ListMetrics(ctx, "run-1", "node_.*_total", Page{Size: 2, Token: tok})
 		require.NoError(t, err)
 		require.Equal(t, []string{"node_network_receive_packets_total"}, metricNames(page2))
 		require.Empty(t, tok2)
@@ -90,11 +93,11 @@ func TestListMetrics(t *testing.T) {
 		}
 		for _, c := range bad {
 			t.Run(c.name, func(t *testing.T) {
-				_, _, err := s.ListMetrics(ctx, c.run, c.filter, c.p)
+				_, _, _, err := s.ListMetrics(ctx, c.run, c.filter, c.p)
 				require.ErrorIs(t, err, ErrInvalidArgument)
 			})
 		}
-		_, _, err = s.ListMetrics(ctx, "no-such-run", "", Page{})
+		_, _, _, err = s.ListMetrics(ctx, "no-such-run", "", Page{})
 		require.ErrorIs(t, err, ErrNotFound)
 	})
 }
@@ -110,7 +113,7 @@ func TestListSeries(t *testing.T) {
 			var got []*slapipev1.SeriesRef
 			tok, pages := "", 0
 			for {
-				page, next, err := s.ListSeries(ctx, "", "", Page{Size: size, Token: tok})
+				page, _, next, err := s.ListSeries(ctx, "", "", Page{Size: size, Token: tok})
 				require.NoError(t, err)
 				got, pages = append(got, page...), pages+1
 				if next == "" {
@@ -128,10 +131,10 @@ func TestListSeries(t *testing.T) {
 			}
 		}
 
-		page, next, err := s.ListSeries(ctx, "run-s", "node_load1", Page{Size: 3})
+		page, _, next, err := s.ListSeries(ctx, "run-s", "node_load1", Page{Size: 3})
 		require.NoError(t, err)
 		require.Len(t, page, 3)
-		rest, next2, err := s.ListSeries(ctx, "run-s", "node_load1", Page{Size: 3, Token: next})
+		rest, _, next2, err := s.ListSeries(ctx, "run-s", "node_load1", Page{Size: 3, Token: next})
 		require.NoError(t, err)
 		require.Len(t, rest, 1)
 		require.Empty(t, next2)
@@ -141,11 +144,11 @@ func TestListSeries(t *testing.T) {
 			require.Equal(t, "node_load1", r.Metric)
 		}
 
-		_, _, err = s.ListSeries(ctx, "", "node_nope", Page{})
+		_, _, _, err = s.ListSeries(ctx, "", "node_nope", Page{})
 		require.ErrorIs(t, err, ErrNotFound)
-		_, _, err = s.ListSeries(ctx, "", "'; DROP TABLE series; --", Page{})
+		_, _, _, err = s.ListSeries(ctx, "", "'; DROP TABLE series; --", Page{})
 		require.ErrorIs(t, err, ErrNotFound)
-		_, _, err = s.ListSeries(ctx, "", "", Page{Token: pageToken{Kind: "metrics", Run: "run-s"}.encode()})
+		_, _, _, err = s.ListSeries(ctx, "", "", Page{Token: pageToken{Kind: "metrics", Run: "run-s"}.encode()})
 		require.ErrorIs(t, err, ErrInvalidArgument)
 		require.Equal(t, 24, countRows(t, s)["series"])
 	})
@@ -163,10 +166,10 @@ func TestInjectionLookingValuesAreData(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, m.RunId, run)
 		requireSameAnalyses(t, []*slapipev1.SeriesAnalysis{m}, got)
-		metrics, _, err := s.ListMetrics(ctx, m.RunId, `node_x".*`, Page{})
+		metrics, _, _, err := s.ListMetrics(ctx, m.RunId, `node_x".*`, Page{})
 		require.NoError(t, err)
 		require.Equal(t, []string{m.Metric}, metricNames(metrics))
-		refs, _, err := s.ListSeries(ctx, m.RunId, m.Metric, Page{})
+		refs, _, _, err := s.ListSeries(ctx, m.RunId, m.Metric, Page{})
 		require.NoError(t, err)
 		require.Len(t, refs, 1)
 		require.Equal(t, m.Labels, refs[0].Labels)

@@ -64,10 +64,13 @@ type API interface {
 	// LatestRunID is the latest complete run (succeeded, every series
 	// stored), or the newest run with analyses while none is complete.
 	LatestRunID(ctx context.Context) (string, error)
-	// ListMetrics lists stored metric names matching the RE2 nameFilter ("" = all).
-	ListMetrics(ctx context.Context, runID, nameFilter string, p Page) (metrics []*slapipev1.StoredMetric, next string, err error)
-	// ListSeries lists stored series, of one metric if metric != "".
-	ListSeries(ctx context.Context, runID, metric string, p Page) (series []*slapipev1.SeriesRef, next string, err error)
+	// ListMetrics lists stored metric names matching the RE2 nameFilter
+	// ("" = all) in run runID (latest if "", or the page token's), and
+	// returns the run it read.
+	ListMetrics(ctx context.Context, runID, nameFilter string, p Page) (metrics []*slapipev1.StoredMetric, run, next string, err error)
+	// ListSeries lists stored series, of one metric if metric != "", as
+	// ListMetrics does.
+	ListSeries(ctx context.Context, runID, metric string, p Page) (series []*slapipev1.SeriesRef, run, next string, err error)
 	// Analyses returns the stored messages matching q, rebuilt from the tables
 	// (equal to what was written), ordered by metric then series id.
 	Analyses(ctx context.Context, q Query) (runID string, msgs []*slapipev1.SeriesAnalysis, err error)
