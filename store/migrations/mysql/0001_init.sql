@@ -158,7 +158,6 @@ CREATE TABLE IF NOT EXISTS forecasts (
   history LONGBLOB NOT NULL,
   points LONGTEXT NOT NULL CHECK (JSON_VALID(points)),
   PRIMARY KEY (run_id, series_id),
-  KEY forecasts_series (series_id, run_id),
   CONSTRAINT fk_forecasts_analyses FOREIGN KEY (run_id, series_id) REFERENCES analyses (run_id, series_id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -183,8 +182,7 @@ CREATE TABLE IF NOT EXISTS sla_sets (
   objectives LONGTEXT NOT NULL CHECK (JSON_VALID(objectives)),
   actor VARCHAR(255) NOT NULL,
   updated_at DATETIME(3) NOT NULL,
-  PRIMARY KEY (version),
-  KEY sla_sets_updated (updated_at)
+  PRIMARY KEY (version)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- violation_snapshots: the latest violations answer (protobuf JSON), served

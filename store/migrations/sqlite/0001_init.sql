@@ -127,7 +127,6 @@ CREATE TABLE IF NOT EXISTS forecasts (
   PRIMARY KEY (run_id, series_id),
   CONSTRAINT fk_forecasts_analyses FOREIGN KEY (run_id, series_id) REFERENCES analyses (run_id, series_id) ON DELETE CASCADE
 );
-CREATE INDEX IF NOT EXISTS forecasts_series ON forecasts (series_id, run_id);
 
 CREATE VIEW IF NOT EXISTS forecast_points AS
 SELECT f.run_id, f.series_id, CAST(p.key AS INT) + 1 AS step,
@@ -144,7 +143,6 @@ CREATE TABLE IF NOT EXISTS sla_sets (
   updated_at DATETIME(3) NOT NULL,
   PRIMARY KEY (version)
 );
-CREATE INDEX IF NOT EXISTS sla_sets_updated ON sla_sets (updated_at);
 
 CREATE TABLE IF NOT EXISTS violation_snapshots (
   name VARCHAR(32) NOT NULL,
