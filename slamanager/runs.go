@@ -297,15 +297,17 @@ func (m *Manager) runLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case f := <-m.runs.queue:
+			// A manual run leaves the schedule as it is: resetting the
+			// ticker here would let frequent manual runs of a few
+			// selectors postpone the default selection for good.
 			m.execute(ctx, f)
 		case <-start:
 			m.scheduled(ctx)
+			ticker.Reset(m.cfg.ETLInterval)
 		case <-tick:
 			m.scheduled(ctx)
-		}
-		if ticker != nil {
-			// A run that took longer than the interval does not trigger
-			// another one right away.
+			// A scheduled run that took longer than the interval does not
+			// trigger another one right away.
 			ticker.Reset(m.cfg.ETLInterval)
 		}
 	}
