@@ -52,13 +52,13 @@ func (c *Consumer) handle(ctx context.Context, r *kafka.Reader, dlq *kafka.Write
 func (c *Consumer) store(ctx context.Context, d decoded) ([]kafka.Message, error) {
 	rejected := d.rejected
 	if len(d.analyses) > 0 {
-		err := c.retry(ctx, "analyses", func(ctx context.Context) error {
+		err := c.retry(ctx, "analyses", c.m.writeErrors.WithLabelValues("analyses"), func(ctx context.Context) error {
 			return c.writeAnalyses(ctx, d.analyses)
 		})
 		if errors.Is(err, store.ErrInvalidArgument) {
 			c.logger.Warn("store refused a batch; writing its messages one by one", "messages", len(d.analyses), "err", err)
 			for i, a := range d.analyses {
-				err := c.retry(ctx, "analyses", func(ctx context.Context) error {
+				err := c.retry(ctx, "analyses", c.m.writeErrors.WithLabelValues("analyses"), func(ctx context.Context) error {
 					return c.writeAnalyses(ctx, []*slapipev1.SeriesAnalysis{a})
 				})
 				if errors.Is(err, store.ErrInvalidArgument) {
@@ -75,7 +75,7 @@ func (c *Consumer) store(ctx context.Context, d decoded) ([]kafka.Message, error
 	// before some of its analyses: readers are protected by the store, whose
 	// latest run is one with all of its series stored.
 	for i, run := range d.runs {
-		err := c.retry(ctx, "runs", func(ctx context.Context) error { return c.w.UpsertRun(ctx, run) })
+		err := c.retry(ctx, "runs", c.m.writeErrors.WithLabelValues("runs"), func(ctx context.Context) error { return c.w.UpsertRun(ctx, run) })
 		if errors.Is(err, store.ErrInvalidArgument) {
 			rejected = append(rejected, deadLetter(d.runSrc[i], err))
 		} else if err != nil {
@@ -101,7 +101,7 @@ func (c *Consumer) deadLetter(ctx context.Context, dlq *kafka.Writer, msgs []kaf
 		c.logger.Warn("dead-lettering message", "err", headerValue(m, HeaderError), "topic", headerValue(m, HeaderTopic),
 			"partition", headerValue(m, HeaderPartition), "offset", headerValue(m, HeaderOffset))
 	}
-	if err := c.retry(ctx, "dlq", func(ctx context.Context) error { return dlq.WriteMessages(ctx, msgs...) }); err != nil {
+	if err := c.retry(ctx, "dlq", c.m.writeErrors.WithLabelValues("dlq"), func(ctx context.Context) error { return dlq.WriteMessages(ctx, msgs...) }); err != nil {
 		return errors.Join(errAbandoned, err)
 	}
 	c.m.dlq.Add(float64(len(msgs)))

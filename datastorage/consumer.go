@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
 
@@ -66,7 +67,7 @@ func New(cfg Config, w Writer, deps Deps) (*Consumer, error) {
 // written and committed in order and a key (always on one partition) is
 // never written by two transactions at once.
 func (c *Consumer) Run(ctx context.Context) error {
-	if err := c.retry(ctx, "create-topics", func(ctx context.Context) error {
+	if err := c.retry(ctx, "create-topics", nil, func(ctx context.Context) error {
 		return ensureTopics(ctx, c.cfg.Brokers, c.cfg.Partitions, c.cfg.Topic, c.cfg.RunsTopic, c.cfg.DLQTopic)
 	}); err != nil {
 		if ctx.Err() != nil {
@@ -136,23 +137,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 // ctx is done.
 func (c *Consumer) fetch(ctx context.Context, r *kafka.Reader, lanes []chan kafka.Message) {
 	lag := newLagTracker(c.m.lag)
-	delay := c.cfg.RetryMin
 	for {
-		m, err := r.FetchMessage(ctx)
-		if ctx.Err() != nil {
+		var m kafka.Message
+		// kafka-go retries connections itself; an error here is rare (e.g.
+		// the group coordinator lost), so wait and fetch again.
+		err := c.retry(ctx, "fetch", nil, func(ctx context.Context) error {
+			var err error
+			m, err = r.FetchMessage(ctx)
+			return err
+		})
+		if err != nil { // ctx is done: FetchMessage's errors are not final
 			return
 		}
-		if err != nil {
-			// kafka-go retries connections itself; an error here is rare
-			// (e.g. the group coordinator lost), so wait and fetch again.
-			c.logger.Warn("fetching from kafka", "err", err, "retry_in", delay)
-			if !sleep(ctx, jitter(delay)) {
-				return
-			}
-			delay = min(2*delay, c.cfg.RetryMax)
-			continue
-		}
-		delay = c.cfg.RetryMin
 		c.m.consumed.WithLabelValues(m.Topic).Inc()
 		lag.observe(topicPartition{m.Topic, m.Partition}, max(0, m.HighWaterMark-m.Offset-1), time.Now())
 		select {
@@ -202,10 +198,11 @@ func (c *Consumer) collect(ctx context.Context, lane <-chan kafka.Message, batch
 }
 
 // retry calls f until it succeeds, ctx is done or f's error wraps
-// store.ErrInvalidArgument, sleeping between attempts
-// with capped exponential backoff. target names what is written (analyses,
-// runs, dlq: counted in write_errors_total; create-topics: not counted).
-func (c *Consumer) retry(ctx context.Context, target string, f func(context.Context) error) error {
+// store.ErrInvalidArgument, sleeping between attempts with capped
+// exponential backoff. target names what is tried, for the logs; failures,
+// if not nil, counts the failed attempts (write_errors_total for the
+// writes).
+func (c *Consumer) retry(ctx context.Context, target string, failures prometheus.Counter, f func(context.Context) error) error {
 	delay := c.cfg.RetryMin
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
@@ -215,8 +212,8 @@ func (c *Consumer) retry(ctx context.Context, target string, f func(context.Cont
 			}
 			return nil
 		}
-		if target != "create-topics" {
-			c.m.writeErrors.WithLabelValues(target).Inc()
+		if failures != nil {
+			failures.Inc()
 		}
 		if ctx.Err() != nil || errors.Is(err, store.ErrInvalidArgument) {
 			// The store refusing the content is final: retrying the same
