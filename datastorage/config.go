@@ -19,18 +19,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultTopic         = "prometheusdata"
-	DefaultRunsTopic     = "prometheusdata.runs"
-	DefaultDLQTopic      = "prometheusdata.dlq"
+	DefaultTopic         = kafkatopic.DefaultTopic
+	DefaultRunsTopic     = kafkatopic.DefaultRunsTopic
+	DefaultDLQTopic      = kafkatopic.DefaultDLQTopic
 	DefaultGroupID       = "slapipe-datastorage"
 	DefaultBatchSize     = 500
 	DefaultBatchWait     = 250 * time.Millisecond
-	DefaultPartitions    = 6
+	DefaultPartitions    = kafkatopic.DefaultPartitions
 	DefaultRetryMin      = 100 * time.Millisecond
 	DefaultRetryMax      = 5 * time.Second
 	DefaultShutdownGrace = 10 * time.Second

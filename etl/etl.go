@@ -27,13 +27,14 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
 // Default configuration values, applied by New to zero fields.
 const (
-	DefaultTopic        = "prometheusdata"
-	DefaultRunsTopic    = "prometheusdata.runs"
-	DefaultPartitions   = 6
+	DefaultTopic        = kafkatopic.DefaultTopic
+	DefaultRunsTopic    = kafkatopic.DefaultRunsTopic
+	DefaultPartitions   = kafkatopic.DefaultPartitions
 	DefaultStep         = 5 * time.Second
 	DefaultRange        = 12 * time.Hour
 	DefaultQueryTimeout = promsource.DefaultTimeout // one bound for both: a run only queries through promsource

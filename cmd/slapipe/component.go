@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 	"github.com/slapipe/slapipe/server"
 )
 
@@ -16,7 +16,7 @@ import (
 const (
 	defaultPrometheusURL = "http://127.0.0.1:9090"
 	defaultKafkaBroker   = "127.0.0.1:9092"
-	defaultKafkaTopic    = etl.DefaultTopic
+	defaultKafkaTopic    = kafkatopic.DefaultTopic
 	defaultMySQLDSN      = "slapipe:slapipe@tcp(127.0.0.1:3306)/slapipe?parseTime=true"
 )
 

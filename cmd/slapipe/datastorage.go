@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -24,7 +25,7 @@ func registerDataStorage(root *cobra.Command, a *app) {
 			}
 			defer st.Close()
 			c, err := datastorage.New(datastorage.Config{Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
-				RunsTopic: s.kafkaTopic + ".runs", DLQTopic: s.kafkaTopic + ".dlq", GroupID: group}, st,
+				RunsTopic: kafkatopic.Runs(s.kafkaTopic), DLQTopic: kafkatopic.DeadLetters(s.kafkaTopic), GroupID: group}, st,
 				datastorage.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err

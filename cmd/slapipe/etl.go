@@ -9,6 +9,7 @@ import (
 	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
 func registerETL(root *cobra.Command, a *app) {
@@ -37,7 +38,7 @@ stdout. Without --selector the default watch list is pulled.`,
 			}
 			e, err := etl.New(etl.Config{
 				PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
-				RunsTopic: s.kafkaTopic + ".runs", Selectors: selectors, Step: step, Range: rng,
+				RunsTopic: kafkatopic.Runs(s.kafkaTopic), Selectors: selectors, Step: step, Range: rng,
 			}, etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return fmt.Errorf("setting up the ETL: %w", err)

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 	"github.com/slapipe/slapipe/slamanager"
 	"github.com/slapipe/slapipe/store"
 )
@@ -31,7 +32,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			// and answers while they are down, and runs fail with the reason
 			// until they are back.
 			e, err := etl.New(etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
-				Topic: s.kafkaTopic, RunsTopic: s.kafkaTopic + ".runs"},
+				Topic: s.kafkaTopic, RunsTopic: kafkatopic.Runs(s.kafkaTopic)},
 				etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err

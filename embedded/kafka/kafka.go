@@ -11,11 +11,13 @@ import (
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
-// DefaultPartitions is the partition count of seeded and auto-created topics;
-// it matches the ETL's default of 6 partitions for topic prometheusdata.
-const DefaultPartitions = 6
+// DefaultPartitions is the partition count of seeded and auto-created
+// topics: the pipeline's own default.
+const DefaultPartitions = kafkatopic.DefaultPartitions
 
 // Options configures Start. The zero value is a broker on a free loopback
 // port that creates topics on first use with DefaultPartitions partitions.

@@ -11,6 +11,26 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
+// The topics' default names and partition count, one definition for the
+// producer (etl), the consumer (datastorage), the embedded broker and the
+// command. The run-record and dead-letter topics are named after the
+// analyses topic, so a deployment renames them all with one setting.
+const (
+	DefaultTopic      = "prometheusdata"
+	DefaultRunsTopic  = DefaultTopic + runsSuffix
+	DefaultDLQTopic   = DefaultTopic + dlqSuffix
+	DefaultPartitions = 6
+
+	runsSuffix = ".runs"
+	dlqSuffix  = ".dlq"
+)
+
+// Runs is the name of the run-record topic beside analyses topic t.
+func Runs(t string) string { return t + runsSuffix }
+
+// DeadLetters is the name of the dead-letter topic beside analyses topic t.
+func DeadLetters(t string) string { return t + dlqSuffix }
+
 // Timeout bounds one CreateTopics round trip.
 const Timeout = 10 * time.Second
 
