@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/common/model"
@@ -231,6 +232,20 @@ func TestDecodeMatrix(t *testing.T) {
 		_, err := decodeMatrix([]byte(b), 0)
 		require.True(t, errors.Is(err, errSyntax), "body %q: err %v", b, err)
 	}
+
+	// An unknown field nested as deep as encoding/json accepts (the
+	// enclosing object is its first level) is skipped; deeper is an error,
+	// not a stack overflow.
+	nested := func(depth int) []byte {
+		return []byte(`{"x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `,"status":"success"}`)
+	}
+	_, err = decodeMatrix(nested(maxDepth-1), 0)
+	require.NoError(t, err)
+	_, ok = refDecode(nested(maxDepth - 1))
+	require.True(t, ok, "encoding/json accepts the same depth")
+	_, err = decodeMatrix(nested(maxDepth+1), 0)
+	require.ErrorIs(t, err, errSyntax)
+	require.ErrorContains(t, err, "nested deeper than 10000")
 }
 
 func FuzzDecodeMatrix(f *testing.F) {

@@ -15,7 +15,13 @@ type decoder struct {
 	i int
 	// hint is the expected number of samples per series.
 	hint int
+	// depth is the nesting of the value skip is in.
+	depth int
 }
+
+// maxDepth is encoding/json's nesting limit: a reply nested deeper is an
+// error, not a recursion that exhausts the stack.
+const maxDepth = 10000
 
 func (d *decoder) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w at offset %d: %s", errSyntax, d.i, fmt.Sprintf(format, args...))
@@ -202,6 +208,14 @@ func (d *decoder) number() ([]byte, error) {
 
 // skip consumes any JSON value.
 func (d *decoder) skip() error {
+	switch d.peek() {
+	case '{', '[':
+		if d.depth >= maxDepth {
+			return d.errorf("nested deeper than %d", maxDepth)
+		}
+		d.depth++
+		defer func() { d.depth-- }()
+	}
 	switch d.peek() {
 	case '{':
 		return d.object(func(string) error { return d.skip() })
