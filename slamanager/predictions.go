@@ -147,7 +147,9 @@ func (m *Manager) predictions(ctx context.Context, set *slapipev1.SLASet) (*slap
 	switch {
 	case isNotFound(err):
 		// Nothing analysed yet: an empty answer, not an outage.
-		return &slapipev1.GetPredictionsResponse{HorizonSeconds: HorizonSeconds}, nil
+		resp := &slapipev1.GetPredictionsResponse{HorizonSeconds: HorizonSeconds}
+		m.exp.setPredictions(resp)
+		return resp, nil
 	case err != nil:
 		return m.stalePredictions(fmt.Errorf("finding the latest run: %w", err))
 	}
@@ -163,6 +165,7 @@ func (m *Manager) predictions(ctx context.Context, set *slapipev1.SLASet) (*slap
 		m.setMu.Lock()
 		m.pred = c
 		m.setMu.Unlock()
+		m.exp.setPredictions(resp)
 		m.recordPredictions(ctx, resp)
 	}
 	return m.aged(c.resp, false), nil

@@ -30,6 +30,13 @@ func (g *gate) Run(ctx context.Context, opts etlRunOptions) (*slapipev1.Run, err
 	return g.next.Run(ctx, opts)
 }
 
+// noSnapshots is a Store that does not keep violation snapshots.
+type noSnapshots struct{ Store }
+
+func (noSnapshots) SaveViolations(context.Context, *slapipev1.GetViolationsResponse) error {
+	return nil
+}
+
 // realETLSingleFlight runs the real ETL (Prometheus at url, in-process
 // Kafka) through RunETL for two concurrent callers.
 func realETLSingleFlight(t *testing.T, url string, st Store) {
@@ -40,7 +47,10 @@ func realETLSingleFlight(t *testing.T, url string, st Store) {
 	require.NoError(t, err)
 	defer e.Close()
 	g := &gate{next: e, release: make(chan struct{})}
-	m, err := New(Config{Listen: "127.0.0.1:0", PrometheusURL: url}, Deps{Store: st, ETL: g})
+	// This manager evaluates on the wall clock as it runs; its snapshots
+	// are kept out of the store, whose snapshot the caller's later checks
+	// read at their pinned clock.
+	m, err := New(Config{Listen: "127.0.0.1:0", PrometheusURL: url}, Deps{Store: noSnapshots{st}, ETL: g})
 	require.NoError(t, err)
 	client := slapipev1.NewSLAManagerClient(serve(t, m))
 	ctx := context.Background()

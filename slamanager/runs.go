@@ -364,6 +364,7 @@ func (m *Manager) execute(ctx context.Context, f *flight) {
 	}
 	m.runs.mu.Unlock()
 	f.finish(run, err)
+	m.requestEvaluation()
 	if f.trigger == TriggerSchedule && state == etl.StatusSucceeded {
 		// Scheduled runs also record the violations, so the stored history
 		// (Grafana's "violations over time") advances with the schedule and

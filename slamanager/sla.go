@@ -228,6 +228,7 @@ func (m *Manager) save(ctx context.Context, objs []*slapipev1.Objective) (*slapi
 	m.cached = set
 	m.setMu.Unlock()
 	m.met.slaChanges.Inc()
+	m.requestEvaluation()
 	m.log.Info("sla set saved", "version", set.GetVersion(), "objectives", len(objs), "warnings", len(warnings))
 	return &slapipev1.SetSLAResponse{Set: set, Warnings: warnings}, nil
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/promreg"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/server"
 	"github.com/slapipe/slapipe/store"
@@ -38,6 +39,9 @@ const (
 	HorizonSeconds = 600
 	// defaultStaleAfter marks predictions stale when no schedule says better.
 	defaultStaleAfter = 15 * time.Minute
+	// DefaultEvaluationInterval is the period of evaluations that refresh
+	// the slapipe_sla_* metrics when no client asks.
+	DefaultEvaluationInterval = time.Minute
 	// storeTimeout bounds every store call made while answering, so that a
 	// degraded answer (PromTimeout + store) stays within 3 s.
 	storeTimeout = time.Second
@@ -59,6 +63,11 @@ type Config struct {
 	// Step is the sampling step of violation counting (the ETL step); 0
 	// means DefaultStep.
 	Step time.Duration
+	// EvaluationInterval is the period of the evaluations (violations,
+	// predictions) that refresh the slapipe_sla_* metrics; 0 means
+	// DefaultEvaluationInterval. A saved SLA set and a finished run also
+	// start one at once.
+	EvaluationInterval time.Duration
 	// WatchList is what a run analyses besides the SLA set's selectors when
 	// the request names none; nil means the ETL's default watch list.
 	WatchList []string
@@ -116,7 +125,10 @@ type Manager struct {
 	catalog catalog
 	log     *slog.Logger
 	met     *metrics
+	exp     *slaCollector
 	now     func() time.Time
+	// kick asks the evaluation loop for an evaluation now.
+	kick chan struct{}
 
 	slaMu  sync.Mutex // serialises read-modify-write of the set
 	setMu  sync.RWMutex
@@ -153,11 +165,16 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	if cfg.PromTimeout == 0 {
 		cfg.PromTimeout = DefaultPromTimeout
 	}
+	if cfg.EvaluationInterval == 0 {
+		cfg.EvaluationInterval = DefaultEvaluationInterval
+	}
 	switch {
 	case cfg.Step < 0:
 		return nil, fmt.Errorf("slamanager: step: must be positive (got %s)", cfg.Step)
 	case cfg.PromTimeout < 0:
 		return nil, fmt.Errorf("slamanager: prom timeout: must be positive (got %s)", cfg.PromTimeout)
+	case cfg.EvaluationInterval < 0:
+		return nil, fmt.Errorf("slamanager: evaluation interval: must be positive (got %s)", cfg.EvaluationInterval)
 	case cfg.ETLInterval < 0:
 		return nil, fmt.Errorf("slamanager: etl interval: must be 0 (disabled) or positive (got %s)", cfg.ETLInterval)
 	}
@@ -196,12 +213,17 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		log:     logger.With("component", "slamanager"),
 		now:     time.Now,
 		ready:   make(chan struct{}),
+		kick:    make(chan struct{}, 1),
 	}
 	met, err := newMetrics(deps.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("slamanager: registering metrics: %w", err)
 	}
 	m.met = met
+	exp := &slaCollector{step: cfg.Step, now: func() time.Time { return m.now() }}
+	if m.exp, err = promreg.RegisterOrReuse(deps.Registerer, exp); err != nil {
+		return nil, fmt.Errorf("slamanager: registering the sla metrics: %w", err)
+	}
 	m.runs = newRuns()
 	return m, nil
 }
@@ -228,6 +250,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		})
 	})
 	g.Go(func() error { return m.runLoop(gctx) })
+	g.Go(func() error { return m.evalLoop(gctx) })
 	return g.Wait()
 }
 

@@ -133,6 +133,7 @@ func (m *Manager) computeViolations(parent context.Context, set *slapipev1.SLASe
 	m.vmu.Lock()
 	m.vcache = c
 	m.vmu.Unlock()
+	m.exp.setViolations(c.resp)
 	return c, nil
 }
 

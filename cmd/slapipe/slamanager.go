@@ -16,6 +16,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 		s           sources
 		listen      string
 		etlInterval time.Duration
+		evalEvery   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "slamanager",
@@ -42,7 +43,8 @@ func registerSLAManager(root *cobra.Command, a *app) {
 					a.logger.Warn("closing the etl", "err", err)
 				}
 			}()
-			m, err := slamanager.New(slamanager.Config{Listen: listen, PrometheusURL: s.prometheusURL, ETLInterval: etlInterval},
+			m, err := slamanager.New(slamanager.Config{Listen: listen, PrometheusURL: s.prometheusURL, ETLInterval: etlInterval,
+				EvaluationInterval: evalEvery},
 				slamanager.Deps{Store: st, ETL: e, Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
@@ -57,5 +59,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 	s.mysqlFlag(fs, defaultMySQLDSN)
 	s.metricsFlag(fs)
 	fs.DurationVar(&etlInterval, "etl-interval", 5*time.Minute, "period of scheduled ETL runs (0 disables them)")
+	fs.DurationVar(&evalEvery, "evaluation-interval", slamanager.DefaultEvaluationInterval,
+		"period of the evaluations that refresh the slapipe_sla_* metrics")
 	root.AddCommand(cmd)
 }

@@ -1,0 +1,50 @@
+package slamanager
+
+import (
+	"context"
+	"time"
+)
+
+// evalLoop evaluates the current set every EvaluationInterval, and at once
+// when kicked (a saved set, a finished run), so the slapipe_sla_* metrics
+// follow without a client asking. It returns when ctx is done.
+func (m *Manager) evalLoop(ctx context.Context) error {
+	ticker := time.NewTicker(m.cfg.EvaluationInterval)
+	defer ticker.Stop()
+	m.evaluate(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-m.kick:
+		}
+		m.evaluate(ctx)
+	}
+}
+
+// requestEvaluation asks evalLoop for an evaluation without waiting; one
+// pending request stands for any number.
+func (m *Manager) requestEvaluation() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// evaluate computes the violations and predictions of the current set;
+// both update the exported metrics as they are computed. Failures are
+// logged: the metrics keep the last answers, and their age says so.
+func (m *Manager) evaluate(ctx context.Context) {
+	set, err := m.currentSet(ctx)
+	if err != nil {
+		m.log.Warn("evaluation skipped", "err", err)
+		return
+	}
+	if _, err := m.violations(ctx, set); err != nil {
+		m.log.Warn("evaluation without violations", "err", err)
+	}
+	if _, err := m.predictions(ctx, set); err != nil {
+		m.log.Warn("evaluation without predictions", "err", err)
+	}
+}
