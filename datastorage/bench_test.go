@@ -8,6 +8,7 @@ import (
 	"time"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/store"
 )
 
 // benchMessages is how many messages one benchmark iteration moves.
@@ -113,3 +114,60 @@ type nopWriter struct{}
 
 func (nopWriter) WriteAnalyses(context.Context, []*slapipev1.SeriesAnalysis) error { return nil }
 func (nopWriter) UpsertRun(context.Context, *slapipev1.Run) error                  { return nil }
+
+// pingingCounter is a countingWriter whose store answers pings, as the
+// real store does.
+type pingingCounter struct {
+	*countingWriter
+	st *store.Store
+}
+
+func (p pingingCounter) Ping(ctx context.Context) error { return p.st.Ping(ctx) }
+
+// BenchmarkPoisonDelay measures how long one poison message (poisonAnalysis:
+// MariaDB resets the connection, the failure that looks most like an
+// outage) delays the valid messages around it: 500 valid, the poison, 500
+// valid on one partition, default batch size, retries and poison tries, one
+// writer. "ms" is from the first write to the last valid message stored;
+// compare "clean" (no poison) with "poison".
+func BenchmarkPoisonDelay(b *testing.B) {
+	st := freshStore(b, store.DialectMySQL)
+	brokers := newCluster(b)
+	for _, withPoison := range []bool{false, true} {
+		name := map[bool]string{false: "clean", true: "poison"}[withPoison]
+		b.Run(name, func(b *testing.B) {
+			var total time.Duration
+			for i := 0; b.Loop(); i++ {
+				run := fmt.Sprintf("delay-%s-%d", name, i)
+				cfg := Config{Brokers: brokers, Topic: "bench." + run, RunsTopic: "bench." + run + ".runs",
+					DLQTopic: "bench." + run + ".dlq", GroupID: "bench-" + run, Writers: 1, MaxMessageBytes: 16 << 20}
+				createBigTopics(b, brokers, cfg.Topic, cfg.RunsTopic)
+				msgs := analysisMessages(b, genAnalyses(b, run, 1000))
+				if withPoison {
+					poison := analysisMessages(b, []*slapipev1.SeriesAnalysis{poisonAnalysis(run)})[0]
+					msgs = append(append(msgs[:500:500], poison), msgs[500:]...)
+				}
+				produceBig(b, brokers, cfg.Topic, msgs...)
+				w := &countingWriter{Writer: st, want: 1000, done: make(chan struct{})}
+				c, err := New(cfg, pingingCounter{w, st}, Deps{Logger: testLogger(b)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				errc := make(chan error, 1)
+				go func() { errc <- c.Run(ctx) }()
+				select {
+				case <-w.done:
+				case err := <-errc:
+					b.Fatalf("consumer stopped: %v", err)
+				}
+				total += w.lastEnd.Sub(w.first)
+				cancel()
+				if err := <-errc; err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms")
+		})
+	}
+}

@@ -3,10 +3,15 @@
 // messages (topic prometheusdata.runs) in one consumer group, writes them in
 // batches through a Writer (the store: one transaction per batch, upserts
 // keyed by run and series), and commits the batch's offsets only after the
-// write succeeded. A message that cannot be decoded or is invalid goes to a
-// dead-letter topic before its offset is committed; a failing Writer is
-// retried with capped exponential backoff and nothing is committed meanwhile,
-// so no message is ever dropped. Redeliveries are absorbed by the store's
+// write succeeded. A message that cannot be decoded, is invalid or over the
+// size limit goes to a dead-letter topic before its offset is committed. A
+// failing Writer is retried with capped exponential backoff and nothing is
+// committed meanwhile; when the failure is about content (store.Permanent,
+// or a connection failure that repeats while the store answers pings) the
+// batch is split in halves until the message responsible is alone, and
+// after Config.PoisonTries tries that message is dead-lettered with the
+// reason, so its partition moves on. Nothing is dropped: every message is
+// either stored or in the dead-letter topic. Redeliveries are absorbed by the store's
 // idempotent upserts: the effect is exactly once.
 package datastorage
 
@@ -36,6 +41,11 @@ const (
 	DefaultRetryMax      = 5 * time.Second
 	DefaultShutdownGrace = 10 * time.Second
 	DefaultWriters       = 2
+	// DefaultMaxMessageBytes is Kafka's own default message limit: far
+	// above an analysis (about 7 KB) and far below the 16 MiB
+	// max_allowed_packet of MariaDB and MySQL 5.7 that one row must fit.
+	DefaultMaxMessageBytes = 1 << 20
+	DefaultPoisonTries     = 3
 )
 
 // Config configures a Consumer. Zero fields take the Default* values; only
@@ -65,6 +75,16 @@ type Config struct {
 	// RetryMin and RetryMax bound the exponential backoff between attempts
 	// to write a batch (or reach the broker).
 	RetryMin, RetryMax time.Duration
+	// MaxMessageBytes is the largest message value stored; a larger one is
+	// dead-lettered unread, with the limit as its reason.
+	MaxMessageBytes int
+	// PoisonTries is how many times one message is tried before a failure
+	// that is about its content sends it to the dead-letter topic: the
+	// store refusing it (too large, constraint or data errors), or a
+	// connection failure repeated while the store answers pings. Failures
+	// of the database itself (down, deadlocks, lock timeouts) are retried
+	// without bound, as they say nothing about the message.
+	PoisonTries int
 	// ShutdownGrace is how long the in-flight batch may still take to be
 	// written and committed after Run's context is done; past it the batch
 	// is abandoned uncommitted (and redelivered to the next consumer).
@@ -111,6 +131,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Writers == 0 {
 		cfg.Writers = DefaultWriters
 	}
+	if cfg.MaxMessageBytes == 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if cfg.PoisonTries == 0 {
+		cfg.PoisonTries = DefaultPoisonTries
+	}
 	if cfg.Partitions == 0 {
 		cfg.Partitions = DefaultPartitions
 	}
@@ -126,6 +152,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("datastorage: batch size: must be in 1..100000 (got %d)", cfg.BatchSize)
 	case cfg.Writers < 1 || cfg.Writers > 64:
 		return cfg, fmt.Errorf("datastorage: writers: must be in 1..64 (got %d)", cfg.Writers)
+	case cfg.MaxMessageBytes < 1:
+		return cfg, fmt.Errorf("datastorage: max message bytes: must be at least 1 (got %d)", cfg.MaxMessageBytes)
+	case cfg.PoisonTries < 1 || cfg.PoisonTries > 100:
+		return cfg, fmt.Errorf("datastorage: poison tries: must be in 1..100 (got %d)", cfg.PoisonTries)
 	case cfg.Partitions < 1:
 		return cfg, fmt.Errorf("datastorage: partitions: must be at least 1 (got %d)", cfg.Partitions)
 	case cfg.BatchWait < 0 || cfg.RetryMin < 0 || cfg.ShutdownGrace < 0:

@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/slapipe/slapipe/store"
 )
 
 // commitTimeout bounds an offset commit; it gets a fresh context so that a
@@ -197,11 +195,10 @@ func (c *Consumer) collect(ctx context.Context, lane <-chan kafka.Message, batch
 	return true
 }
 
-// retry calls f until it succeeds, ctx is done or f's error wraps
-// store.ErrInvalidArgument, sleeping between attempts with capped
-// exponential backoff. target names what is tried, for the logs; failures,
-// if not nil, counts the failed attempts (write_errors_total for the
-// writes).
+// retry calls f until it succeeds or ctx is done, sleeping between
+// attempts with capped exponential backoff: the broker's failures, unlike
+// the store's (retryWrite), are never about one message. target names what
+// is tried, for the logs; failures, if not nil, counts the failed attempts.
 func (c *Consumer) retry(ctx context.Context, target string, failures prometheus.Counter, f func(context.Context) error) error {
 	delay := c.cfg.RetryMin
 	for attempt := 1; ; attempt++ {
@@ -215,9 +212,7 @@ func (c *Consumer) retry(ctx context.Context, target string, failures prometheus
 		if failures != nil {
 			failures.Inc()
 		}
-		if ctx.Err() != nil || errors.Is(err, store.ErrInvalidArgument) {
-			// The store refusing the content is final: retrying the same
-			// input cannot succeed.
+		if ctx.Err() != nil {
 			return fmt.Errorf("attempt %d: %w", attempt, err)
 		}
 		c.logger.Warn("attempt failed, retrying", "target", target, "attempt", attempt, "retry_in", delay, "err", err)

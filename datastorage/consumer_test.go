@@ -2,10 +2,15 @@ package datastorage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
@@ -335,9 +340,142 @@ func TestDecodeBatchKeepsLastOfAKey(t *testing.T) {
 		msgs = append(msgs, m)
 	}
 	msgs = append(msgs, kafka.Message{Topic: "elsewhere", Value: []byte("x")})
-	d := decodeBatch(msgs, DefaultTopic, DefaultRunsTopic)
+	d := decodeBatch(msgs, DefaultTopic, DefaultRunsTopic, DefaultMaxMessageBytes)
 	require.Len(t, d.analyses, 2)
 	require.Equal(t, int64(99), d.analyses[0].GetGaps())
 	require.Len(t, d.rejected, 1)
 	require.True(t, strings.Contains(headerValue(d.rejected[0], HeaderError), "unexpected topic"))
+}
+
+// TestPoisonMessageIsIsolated puts one message the store refuses for good
+// (MariaDB's packet-too-large error, not an invalid argument) in a batch of
+// 200: the batch is split until the message is alone, it is tried
+// PoisonTries times and dead-lettered with the reason, and the 199 others
+// are stored once each.
+func TestPoisonMessageIsIsolated(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		// ping is what the store answers to a ping after a failure.
+		ping    error
+		wantErr string
+	}{
+		{"permanent error", &mysql.MySQLError{Number: 1153, Message: "Got a packet bigger than 'max_allowed_packet' bytes"}, nil, "max_allowed_packet"},
+		{"connection reset while the store answers", errors.New("write tcp: connection reset by peer"), nil, "connection reset"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			brokers := newCluster(t)
+			cfg := testConfig(brokers)
+			cfg.BatchSize = 200
+			cfg.BatchWait = time.Second // one batch holds them all
+			as := genAnalyses(t, "run-poison", 200)
+			produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+			poison := as[77].GetSeriesId()
+			w := &pingingWriter{fakeWriter: &fakeWriter{poison: poison, poisonErr: c.err}}
+			s := startConsumer(t, context.Background(), cfg, w)
+			require.Eventually(t, func() bool {
+				return len(w.keys()) == len(as)-1 && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+			}, waitLong, pollEvery)
+			dead := consumeAll(t, brokers, DefaultDLQTopic, 1)
+			require.Len(t, dead, 1)
+			require.Equal(t, poison, string(dead[0].Key))
+			var got slapipev1.SeriesAnalysis
+			require.NoError(t, proto.Unmarshal(dead[0].Value, &got))
+			require.True(t, proto.Equal(as[77], &got), "the dead letter carries the poison message unchanged")
+			reason := headerValue(dead[0], HeaderError)
+			require.Contains(t, reason, c.wantErr)
+			require.Contains(t, reason, fmt.Sprintf("after %d attempts", DefaultPoisonTries))
+			for k, n := range w.keys() {
+				require.Equal(t, 1, n, "key %v", k)
+				require.NotEqual(t, poison, k.series)
+			}
+			require.Equal(t, DefaultPoisonTries, w.poisonCalls, "tries of the poison message alone")
+			require.Positive(t, counterValue(t, s.reg, "slapipe_datastorage_batch_splits_total", "", ""))
+			require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+		})
+	}
+}
+
+// TestConnectionFailureWhileStoreDownIsRetried fails writes with a
+// connection error while the store does not answer pings: that is the
+// database, not a message, so nothing is dead-lettered however long it
+// lasts, and once it is back every message is stored.
+func TestConnectionFailureWhileStoreDownIsRetried(t *testing.T) {
+	brokers := newCluster(t)
+	cfg := testConfig(brokers)
+	as := genAnalyses(t, "run-down", 50)
+	produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+	w := &pingingWriter{fakeWriter: &fakeWriter{}}
+	w.setPing(errors.New("dial tcp: connection refused"))
+	w.down.Store(true)
+	s := startConsumer(t, context.Background(), cfg, w)
+	// Far more failures than PoisonTries.
+	require.Eventually(t, func() bool { return w.failures() >= 10*DefaultPoisonTries }, waitLong, pollEvery)
+	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_batch_splits_total", "", ""))
+	require.False(t, committedAll(t, brokers, cfg.GroupID, DefaultTopic))
+	w.setPing(nil)
+	w.down.Store(false)
+	require.Eventually(t, func() bool {
+		return len(w.keys()) == len(as) && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+	}, waitLong, pollEvery)
+	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+}
+
+// TestOversizedMessages sends a message over the per-message limit, whose
+// dead letter the dead-letter topic (max.message.bytes 4096) is too small
+// for, and an undecodable one that fits it: the first is recorded by
+// reference (origin, size, reason, no value), the second copied whole, and
+// the valid messages around them stored.
+func TestOversizedMessages(t *testing.T) {
+	brokers := newCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	client := &kafka.Client{Addr: kafka.TCP(brokers...)}
+	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
+		{Topic: DefaultTopic, NumPartitions: testPartitions, ReplicationFactor: 1,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: "8388608"}}},
+		{Topic: DefaultDLQTopic, NumPartitions: testPartitions, ReplicationFactor: 1,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: "4096"}}},
+	}})
+	require.NoError(t, err)
+	for topic, err := range res.Errors {
+		require.NoError(t, err, topic)
+	}
+	cfg := testConfig(brokers)
+	cfg.MaxMessageBytes = 1 << 20
+	good := analysisMessages(t, genAnalyses(t, "run-big", 20))
+	huge := kafka.Message{Key: []byte("huge"), Value: make([]byte, 2<<20)}
+	small := kafka.Message{Key: []byte("small"), Value: []byte("\xff not a protobuf")}
+	// produce's writer takes at most 1 MiB per batch.
+	big := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: DefaultTopic, Balancer: &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchBytes: 8 << 20}
+	require.NoError(t, big.WriteMessages(ctx, append(append(good[:10:10], huge, small), good[10:]...)...))
+	require.NoError(t, big.Close())
+
+	w := &fakeWriter{}
+	s := startConsumer(t, context.Background(), cfg, w)
+	require.Eventually(t, func() bool {
+		return len(w.keys()) == len(good) && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+	}, waitLong, pollEvery)
+	dead := consumeAll(t, brokers, DefaultDLQTopic, 2)
+	require.Len(t, dead, 2)
+	byKey := map[string]kafka.Message{}
+	for _, m := range dead {
+		byKey[string(m.Key)] = m
+	}
+	ref := byKey["huge"]
+	require.Empty(t, ref.Value)
+	require.Equal(t, strconv.Itoa(2<<20), headerValue(ref, HeaderSize))
+	require.Contains(t, headerValue(ref, HeaderError), "over the per-message limit of 1048576 bytes")
+	require.Contains(t, headerValue(ref, HeaderError), "too large for the dead-letter topic")
+	require.Equal(t, DefaultTopic, headerValue(ref, HeaderTopic))
+	_, err = strconv.ParseInt(headerValue(ref, HeaderOffset), 10, 64)
+	require.NoError(t, err)
+	require.Equal(t, small.Value, byKey["small"].Value)
+	require.Contains(t, headerValue(byKey["small"], HeaderError), "decoding SeriesAnalysis")
+	require.Empty(t, headerValue(byKey["small"], HeaderSize))
+	require.Equal(t, 2.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_references_total", "", ""))
 }

@@ -35,6 +35,11 @@ type fakeWriter struct {
 	// refuse is a series id the fake store refuses as invalid, failing any
 	// batch that holds it.
 	refuse string
+	// poison is a series id whose batches fail with poisonErr.
+	poison    string
+	poisonErr error
+	// poisonCalls counts the calls that held poison alone.
+	poisonCalls int
 	// before, if set, runs at the start of each WriteAnalyses call with the
 	// call's number (1-based) and may replace the outcome with an error.
 	before func(ctx context.Context, call int) error
@@ -63,6 +68,13 @@ func (w *fakeWriter) WriteAnalyses(ctx context.Context, msgs []*slapipev1.Series
 		if m.GetSeriesId() == w.refuse {
 			w.mu.Unlock()
 			return fmt.Errorf("series %s: %w: refused by the fake", w.refuse, store.ErrInvalidArgument)
+		}
+		if w.poison != "" && m.GetSeriesId() == w.poison {
+			if len(msgs) == 1 {
+				w.poisonCalls++
+			}
+			w.mu.Unlock()
+			return w.poisonErr
 		}
 	}
 	for _, m := range msgs {
@@ -121,3 +133,23 @@ func (w *fakeWriter) runCount() int {
 // testLogger logs warnings and errors to the test log, and nothing once
 // the test has finished.
 func testLogger(t testing.TB) *slog.Logger { return testenv.Logger(t) }
+
+// pingingWriter is a fakeWriter that answers pings while ping is nil and
+// fails them with ping otherwise.
+type pingingWriter struct {
+	*fakeWriter
+	mu   sync.Mutex
+	ping error
+}
+
+func (p *pingingWriter) Ping(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ping
+}
+
+func (p *pingingWriter) setPing(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ping = err
+}

@@ -127,8 +127,12 @@ func committedAll(t testing.TB, brokers []string, group, topic string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	client := &kafka.Client{Addr: kafka.TCP(brokers...)}
-	parts := make([]int, testPartitions)
-	reqs := make([]kafka.OffsetRequest, testPartitions)
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	require.NoError(t, err)
+	require.Len(t, md.Topics, 1)
+	n := len(md.Topics[0].Partitions)
+	parts := make([]int, n)
+	reqs := make([]kafka.OffsetRequest, n)
 	for p := range parts {
 		parts[p] = p
 		reqs[p] = kafka.LastOffsetOf(p)

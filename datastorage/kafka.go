@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -42,13 +43,17 @@ func newReader(cfg Config, logger *slog.Logger) *kafka.Reader {
 }
 
 // newDLQWriter writes dead letters synchronously with acks from all
-// replicas, keyed like the originals.
+// replicas, keyed like the originals, one per request: the broker, not the
+// writer, decides what is too large, so the writer takes anything the
+// dead-letter topic takes (max.message.bytes bounds a whole record batch).
 func newDLQWriter(cfg Config, logger *slog.Logger) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
 		Topic:        cfg.DLQTopic,
 		Balancer:     &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll,
+		BatchSize:    1,
+		BatchBytes:   math.MaxInt32,
 		BatchTimeout: 10 * time.Millisecond,
 		Logger:       kafkaLogger(logger, slog.LevelDebug),
 		ErrorLogger:  kafkaLogger(logger, slog.LevelWarn),

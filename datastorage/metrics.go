@@ -17,6 +17,8 @@ type metrics struct {
 	writeDuration prometheus.Histogram
 	writeErrors   *prometheus.CounterVec
 	dlq           prometheus.Counter
+	dlqReferences prometheus.Counter
+	splits        prometheus.Counter
 	commitErrors  prometheus.Counter
 	lag           *prometheus.GaugeVec
 }
@@ -51,6 +53,14 @@ func newMetrics(r prometheus.Registerer, topics ...string) (*metrics, error) {
 			Name: "slapipe_datastorage_dlq_messages_total",
 			Help: "Messages sent to the dead-letter topic.",
 		}),
+		dlqReferences: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slapipe_datastorage_dlq_references_total",
+			Help: "Dead letters too large for the dead-letter topic, sent as a reference (origin, size, reason) without their value.",
+		}),
+		splits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "slapipe_datastorage_batch_splits_total",
+			Help: "Batches the store refused for their content, split in halves to isolate the message responsible.",
+		}),
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "slapipe_datastorage_commit_errors_total",
 			Help: "Failed offset commits (their messages are redelivered and absorbed by the idempotent store).",
@@ -60,7 +70,7 @@ func newMetrics(r prometheus.Registerer, topics ...string) (*metrics, error) {
 			Help: "Messages behind the high watermark, summed over the partitions this consumer fetched from in the last minute or so, by topic.",
 		}, []string{"topic"}),
 	}
-	var errs [8]error
+	var errs [10]error
 	m.consumed, errs[0] = promreg.RegisterOrReuse(r, m.consumed)
 	m.batches, errs[1] = promreg.RegisterOrReuse(r, m.batches)
 	m.batchSize, errs[2] = promreg.RegisterOrReuse(r, m.batchSize)
@@ -69,6 +79,8 @@ func newMetrics(r prometheus.Registerer, topics ...string) (*metrics, error) {
 	m.dlq, errs[5] = promreg.RegisterOrReuse(r, m.dlq)
 	m.commitErrors, errs[6] = promreg.RegisterOrReuse(r, m.commitErrors)
 	m.lag, errs[7] = promreg.RegisterOrReuse(r, m.lag)
+	m.dlqReferences, errs[8] = promreg.RegisterOrReuse(r, m.dlqReferences)
+	m.splits, errs[9] = promreg.RegisterOrReuse(r, m.splits)
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("registering datastorage metrics: %w", err)
 	}

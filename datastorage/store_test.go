@@ -3,17 +3,21 @@ package datastorage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
@@ -210,6 +214,110 @@ func TestRealStoreSurvivesFaults(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, runs, 1)
 			require.True(t, proto.Equal(run, runs[0]), "run reads back different: %v", runs[0])
+		})
+	}
+}
+
+// poisonAnalysis is a valid analysis MariaDB cannot take: its ACF is 8 MB
+// as protobuf and 18 MB as the JSON the store writes, over the server's
+// 16 MiB max_allowed_packet. The server resets the connection, which looks
+// like a lost connection while the server answers pings.
+func poisonAnalysis(run string) *slapipev1.SeriesAnalysis {
+	p := fixtures.Analysis()
+	p.RunId, p.SeriesId = run, "poison"
+	p.Acf = make([]float64, 1_000_000)
+	for i := range p.Acf {
+		p.Acf[i] = 0.123456789012345
+	}
+	return p
+}
+
+// createBigTopics creates the consumed topics with one partition (so the
+// log order is the produce order) taking messages up to 16 MiB.
+func createBigTopics(t testing.TB, brokers []string, names ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	var topics []kafka.TopicConfig
+	for _, topic := range names {
+		topics = append(topics, kafka.TopicConfig{Topic: topic, NumPartitions: 1, ReplicationFactor: 1,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(16 << 20)}}})
+	}
+	res, err := (&kafka.Client{Addr: kafka.TCP(brokers...)}).CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: topics})
+	require.NoError(t, err)
+	for topic, err := range res.Errors {
+		require.NoError(t, err, topic)
+	}
+}
+
+// produceBig writes msgs to topic in order with a writer taking 16 MiB.
+func produceBig(t testing.TB, brokers []string, topic string, msgs ...kafka.Message) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, RequiredAcks: kafka.RequireAll,
+		BatchTimeout: time.Millisecond, BatchBytes: 16 << 20, BatchSize: 1000}
+	require.NoError(t, w.WriteMessages(ctx, msgs...))
+	require.NoError(t, w.Close())
+}
+
+// TestPoisonMessageOnMariaDB puts an analysis MariaDB refuses for its size
+// in the middle of one partition's 300 valid ones: the 300 are stored
+// exactly, the partition's offsets all committed, and the poison is in the
+// dead-letter topic, by reference (it is 8 MB, the dead-letter topic takes
+// 1 MiB) with the store's reason.
+func TestPoisonMessageOnMariaDB(t *testing.T) {
+	ctx := context.Background()
+	st := freshStore(t, store.DialectMySQL)
+	brokers := newCluster(t)
+	createBigTopics(t, brokers, DefaultTopic, DefaultRunsTopic)
+	cfg := testConfig(brokers)
+	cfg.MaxMessageBytes = 16 << 20 // let it reach the database
+	good := genAnalyses(t, "run-mdb-poison", 300)
+	msgs := analysisMessages(t, good)
+	poison := analysisMessages(t, []*slapipev1.SeriesAnalysis{poisonAnalysis("run-mdb-poison")})[0]
+	produceBig(t, brokers, DefaultTopic, append(append(msgs[:150:150], poison), msgs[150:]...)...)
+
+	s := startConsumer(t, ctx, cfg, st)
+	require.Eventually(t, func() bool { return committedAll(t, brokers, cfg.GroupID, DefaultTopic) }, waitLong, pollEvery)
+
+	ref := freshStore(t, store.DialectMySQL)
+	require.NoError(t, ref.WriteAnalyses(ctx, good))
+	require.Equal(t, rowCounts(t, ref), rowCounts(t, st))
+	_, got, err := st.Analyses(ctx, store.Query{RunID: "run-mdb-poison", Metric: good[0].GetMetric()})
+	require.NoError(t, err)
+	require.Len(t, got, len(good))
+
+	dead := consumeAll(t, brokers, DefaultDLQTopic, 1)
+	require.Len(t, dead, 1)
+	require.Equal(t, "poison", string(dead[0].Key))
+	require.Empty(t, dead[0].Value, "an 8 MB dead letter is sent by reference")
+	require.Equal(t, strconv.Itoa(len(poison.Value)), headerValue(dead[0], HeaderSize))
+	require.Equal(t, "150", headerValue(dead[0], HeaderOffset))
+	require.Contains(t, headerValue(dead[0], HeaderError), fmt.Sprintf("refused by the store after %d attempts", DefaultPoisonTries))
+	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_references_total", "", ""))
+}
+
+// TestPermanentClassifiesRealErrors checks store.Permanent on errors the
+// real databases return: a value too long for its column is permanent, a
+// lost connection is not.
+func TestPermanentClassifiesRealErrors(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			st := freshStore(t, d)
+			_, err := st.DB().Exec("CREATE TABLE probe (id INTEGER PRIMARY KEY, v VARCHAR(4) NOT NULL)")
+			require.NoError(t, err)
+			_, err = st.DB().Exec("INSERT INTO probe (id, v) VALUES (1, NULL)")
+			require.Error(t, err)
+			require.True(t, store.Permanent(err), "NOT NULL violation: %v", err)
+			require.False(t, store.Contended(err))
+			_, err = st.DB().Exec("INSERT INTO probe (id, v) VALUES (1, 'a'), (1, 'b')")
+			require.Error(t, err)
+			require.True(t, store.Permanent(err), "duplicate key: %v", err)
+			require.NoError(t, st.Close())
+			err = st.DB().Ping()
+			require.Error(t, err)
+			require.False(t, store.Permanent(err), "closed database: %v", err)
 		})
 	}
 }

@@ -10,8 +10,10 @@ import (
 
 func registerDataStorage(root *cobra.Command, a *app) {
 	var (
-		s     sources
-		group string
+		s           sources
+		group       string
+		maxBytes    int
+		poisonTries int
 	)
 	cmd := &cobra.Command{
 		Use:   "datastorage",
@@ -25,7 +27,8 @@ func registerDataStorage(root *cobra.Command, a *app) {
 			}
 			defer st.Close()
 			c, err := datastorage.New(datastorage.Config{Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
-				RunsTopic: kafkatopic.Runs(s.kafkaTopic), DLQTopic: kafkatopic.DeadLetters(s.kafkaTopic), GroupID: group}, st,
+				RunsTopic: kafkatopic.Runs(s.kafkaTopic), DLQTopic: kafkatopic.DeadLetters(s.kafkaTopic), GroupID: group,
+				MaxMessageBytes: maxBytes, PoisonTries: poisonTries}, st,
 				datastorage.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
@@ -38,5 +41,9 @@ func registerDataStorage(root *cobra.Command, a *app) {
 	s.mysqlFlag(fs, defaultMySQLDSN)
 	s.metricsFlag(fs)
 	fs.StringVar(&group, "kafka-group", datastorage.DefaultGroupID, "Kafka consumer group (replicas share the partitions)")
+	fs.IntVar(&maxBytes, "max-message-bytes", datastorage.DefaultMaxMessageBytes,
+		"largest message stored; a larger one goes to the dead-letter topic with this limit as its reason")
+	fs.IntVar(&poisonTries, "poison-tries", datastorage.DefaultPoisonTries,
+		"tries of one message the database refuses for its content before it goes to the dead-letter topic")
 	root.AddCommand(cmd)
 }
