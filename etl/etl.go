@@ -38,6 +38,14 @@ const (
 	DefaultStep         = 5 * time.Second
 	DefaultRange        = 12 * time.Hour
 	DefaultQueryTimeout = promsource.DefaultTimeout // one bound for both: a run only queries through promsource
+	// DefaultMaxSelectors is far above the default selection (the watch
+	// list and at most 50 objectives) and far below the thousands of range
+	// queries that would keep the ETL busy for a minute.
+	DefaultMaxSelectors = 200
+	// DefaultMaxSeries is 5x the 1000 series the pipeline is sized for; a
+	// run holds every series' 12 h grid in memory (69 MB per 1000 series).
+	DefaultMaxSeries  = 5000
+	DefaultRunTimeout = 5 * time.Minute
 )
 
 // DefaultWatchList is what a run pulls when no selectors are configured: the
@@ -90,6 +98,13 @@ type Config struct {
 	// Compression of produced batches: "", "none", "gzip", "snappy", "lz4"
 	// or "zstd".
 	Compression string
+	// MaxSelectors is the most selectors one run takes; default 200.
+	MaxSelectors int
+	// MaxSeries is the most series one run pulls, counted before pulling;
+	// default 5000.
+	MaxSeries int
+	// RunTimeout bounds a run's pull and analysis; default 5 min.
+	RunTimeout time.Duration
 }
 
 // Deps are the process-wide facilities the ETL uses.
@@ -131,6 +146,11 @@ var ErrClosed = errors.New("etl closed")
 // ErrInvalidSelector is promsource.ErrInvalidSelector, re-exported so
 // callers of the ETL need not import promsource to branch on it.
 var ErrInvalidSelector = promsource.ErrInvalidSelector
+
+// ErrLimit is wrapped by the error of a run refused for asking too much (a
+// limit of Config); the error names the limit. Callers answer it as an
+// invalid argument.
+var ErrLimit = errors.New("over a limit")
 
 // source is what a run needs from Prometheus.
 type source interface {
@@ -253,6 +273,15 @@ func (c Config) withDefaults() (Config, error) {
 	if c.QueryTimeout == 0 {
 		c.QueryTimeout = DefaultQueryTimeout
 	}
+	if c.MaxSelectors == 0 {
+		c.MaxSelectors = DefaultMaxSelectors
+	}
+	if c.MaxSeries == 0 {
+		c.MaxSeries = DefaultMaxSeries
+	}
+	if c.RunTimeout == 0 {
+		c.RunTimeout = DefaultRunTimeout
+	}
 	switch {
 	case c.PrometheusURL == "":
 		return c, errors.New("etl config: prometheus url is required")
@@ -268,11 +297,17 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("etl config: parallelism: must be at least 1 (got %d)", c.Parallelism)
 	case c.QueryTimeout < 0:
 		return c, fmt.Errorf("etl config: query timeout: must not be negative (got %s)", c.QueryTimeout)
+	case c.MaxSelectors < 1 || c.MaxSeries < 1 || c.RunTimeout < 0:
+		return c, fmt.Errorf("etl config: max selectors (%d) and max series (%d) must be positive, run timeout (%s) not negative",
+			c.MaxSelectors, c.MaxSeries, c.RunTimeout)
 	case c.Topic == c.RunsTopic:
 		return c, fmt.Errorf("etl config: runs topic must differ from topic %q", c.Topic)
 	}
 	if len(c.Selectors) == 0 {
 		return c, errors.New("etl config: selectors: at least one selector is required")
+	}
+	if len(c.Selectors) > c.MaxSelectors {
+		return c, fmt.Errorf("etl config: selectors: %d, at most %d (max selectors)", len(c.Selectors), c.MaxSelectors)
 	}
 	for i, s := range c.Selectors {
 		if _, _, err := promsource.ParseSelector(s); err != nil {

@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Series left out of their run because the store could not keep them (e.g. a metric name over 255 bytes).",
 		}),
 	}
-	for _, s := range []string{StatusSucceeded, StatusFailed} {
+	for _, s := range []string{StatusSucceeded, StatusFailed, StatusEmpty} {
 		m.runs.WithLabelValues(s)
 	}
 	for _, s := range []string{"pull", "analyse", "publish", "total"} {

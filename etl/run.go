@@ -24,6 +24,9 @@ import (
 const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
+	// StatusEmpty is a run whose selectors matched no series: nothing was
+	// analysed or published, and readers keep the previous run.
+	StatusEmpty = "empty"
 )
 
 // runRecordTimeout bounds publishing the run record of a run whose context
@@ -38,7 +41,11 @@ const runRecordTimeout = 10 * time.Second
 // Kafka, cancellation) ends the run: its record says "failed" with the
 // error, and Run returns both. A series whose analysis fails is still
 // published with its window statistics; the failure is logged and counted,
-// not fatal.
+// not fatal. A run over a limit of Config fails with an error wrapping
+// ErrLimit that names it: at once for too many selectors (no record),
+// and before pulling for too many series. A run whose pull and analysis
+// outlast RunTimeout fails with an error saying so. A run whose selectors match nothing publishes
+// only its record, with status "empty".
 func (e *ETL) Run(ctx context.Context, opts RunOptions) (*slapipev1.Run, error) {
 	selectors := opts.Selectors
 	if selectors == nil {
@@ -46,6 +53,9 @@ func (e *ETL) Run(ctx context.Context, opts RunOptions) (*slapipev1.Run, error) 
 	}
 	if len(selectors) == 0 {
 		return nil, fmt.Errorf("%w: no selectors", ErrInvalidSelector)
+	}
+	if len(selectors) > e.cfg.MaxSelectors {
+		return nil, fmt.Errorf("%w: %d selectors, at most %d per run (--max-selectors)", ErrLimit, len(selectors), e.cfg.MaxSelectors)
 	}
 	for _, s := range selectors {
 		if _, _, err := promsource.ParseSelector(s); err != nil {
@@ -123,14 +133,20 @@ func (r *runState) execute(ctx context.Context, end time.Time) (*slapipev1.Run, 
 	end = time.UnixMilli(endMs - ((endMs%stepMs)+stepMs)%stepMs)
 	start := end.Add(-e.cfg.Range + step)
 
+	// The deadline covers the pull and the analysis, the stages whose cost
+	// grows with what the selectors match; publishing keeps ctx so a run
+	// that made it that far is not lost to the deadline.
+	work, cancel := context.WithTimeout(ctx, e.cfg.RunTimeout)
+	defer cancel()
 	series, err := timed(r, "pull", &r.run.PullSeconds, func() ([]promsource.Series, error) {
-		return r.pull(ctx, start, end)
+		return r.pull(work, start, end)
 	})
+	empty := err == nil && len(series) == 0
 	var msgs []kafka.Message
-	if err == nil {
+	if err == nil && !empty {
 		r.run.Series = int64(len(series))
 		msgs, err = timed(r, "analyse", &r.run.AnalyseSeconds, func() ([]kafka.Message, error) {
-			return r.analyse(ctx, series)
+			return r.analyse(work, series)
 		})
 		if err == nil {
 			// The run is complete once the store holds every series it
@@ -139,7 +155,10 @@ func (r *runState) execute(ctx context.Context, end time.Time) (*slapipev1.Run, 
 		}
 		series = nil // let the GC have the grid while publishing
 	}
-	if err == nil {
+	if err != nil && errors.Is(work.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("the run's pull and analysis took longer than %s (--run-timeout): %w", e.cfg.RunTimeout, err)
+	}
+	if err == nil && !empty {
 		_, err = timed(r, "publish", &r.run.PublishSeconds, func() (struct{}, error) {
 			r.rep.report("publish", 0, len(msgs), true)
 			return struct{}{}, publish(ctx, e.pub, msgs, func(sent, chunk int) {
@@ -153,6 +172,9 @@ func (r *runState) execute(ctx context.Context, end time.Time) (*slapipev1.Run, 
 	r.run.FinishedAt = ts(finished)
 	r.run.TotalSeconds = finished.Sub(started).Seconds()
 	r.run.Status = StatusSucceeded
+	if empty {
+		r.run.Status = StatusEmpty
+	}
 	if err != nil {
 		r.run.Status = StatusFailed
 		r.run.Error = err.Error()
@@ -206,6 +228,15 @@ func (r *runState) pull(ctx context.Context, start, end time.Time) ([]promsource
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := e.src.(seriesCounter); ok && len(queries) > 0 {
+		n, err := c.CountSeries(ctx, queries, start, end, e.cfg.MaxSeries)
+		if err != nil {
+			return nil, err
+		}
+		if n > e.cfg.MaxSeries {
+			return nil, fmt.Errorf("%w: the selectors match at least %d series, at most %d per run (--max-series)", ErrLimit, n, e.cfg.MaxSeries)
+		}
+	}
 	r.rep.report("pull", 0, len(queries), true)
 	results := make([][]promsource.Series, len(queries))
 	var done atomic.Int64
@@ -230,7 +261,13 @@ func (r *runState) pull(ctx context.Context, start, end time.Time) ([]promsource
 	for _, ss := range results {
 		all = append(all, ss...)
 	}
-	return promsource.Dedup(all), nil
+	all = promsource.Dedup(all)
+	// Series born between the count and the pull, or a source that cannot
+	// count: the limit holds before the analysis, the costly part.
+	if len(all) > e.cfg.MaxSeries {
+		return nil, fmt.Errorf("%w: the selectors matched %d series, at most %d per run (--max-series)", ErrLimit, len(all), e.cfg.MaxSeries)
+	}
+	return all, nil
 }
 
 // analyse runs the engine on every series, bounded-parallel, and returns
@@ -293,6 +330,12 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 		msgs = slices.DeleteFunc(msgs, func(m kafka.Message) bool { return m.Value == nil })
 	}
 	return msgs, nil
+}
+
+// seriesCounter is a source that can count series before pulling them
+// (promsource.Source).
+type seriesCounter interface {
+	CountSeries(ctx context.Context, queries []promsource.Query, start, end time.Time, limit int) (int, error)
 }
 
 // publishRun writes the run record, keyed by run id. A run whose context

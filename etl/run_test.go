@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -446,4 +447,106 @@ func TestRunLeavesOutSeriesTheStoreRefuses(t *testing.T) {
 	require.Equal(t, 1.0, testutil.ToFloat64(e.metrics.seriesRejected))
 	require.Contains(t, logs.String(), "series left out of the run")
 	require.Contains(t, logs.String(), "metric: invalid argument: 305 bytes, at most 255")
+}
+
+// countingSource is a fakeSource that can count series before pulling, as
+// promsource.Source does, claiming count series whatever it is asked.
+type countingSource struct {
+	*fakeSource
+	count int
+}
+
+func (c *countingSource) CountSeries(context.Context, []promsource.Query, time.Time, time.Time, int) (int, error) {
+	return c.count, nil
+}
+
+// TestRunLimits checks each bound of a run: too many selectors is refused
+// before Prometheus is asked, too many series before pulling (when the
+// source counts) or before analysing (when it does not), and a run that
+// outlasts its deadline fails saying so; each names its flag.
+func TestRunLimits(t *testing.T) {
+	three := map[string][]promsource.Series{"node_load1": {
+		ramp("node_load1", map[string]string{"instance": "a"}, nil),
+		ramp("node_load1", map[string]string{"instance": "b"}, nil),
+		ramp("node_load1", map[string]string{"instance": "c"}, nil),
+	}}
+	t.Run("selectors", func(t *testing.T) {
+		src := &fakeSource{series: three}
+		pub := &fakePublisher{}
+		e := newFakeETL(t, src, pub, nil, nil)
+		sels := make([]string, DefaultMaxSelectors+1)
+		for i := range sels {
+			sels[i] = fmt.Sprintf("node_load1{instance=\"%d\"}", i)
+		}
+		run, err := e.Run(context.Background(), RunOptions{Selectors: sels})
+		require.ErrorIs(t, err, ErrLimit)
+		require.ErrorContains(t, err, "201 selectors, at most 200 per run (--max-selectors)")
+		require.Nil(t, run)
+		require.Zero(t, src.plans)
+		require.Empty(t, pub.msgs)
+	})
+	t.Run("series counted before the pull", func(t *testing.T) {
+		src := &countingSource{fakeSource: &fakeSource{series: three}, count: 3}
+		pub := &fakePublisher{}
+		e := newFakeETL(t, src, pub, nil, nil)
+		e.cfg.MaxSeries = 2
+		run, err := e.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}})
+		require.ErrorIs(t, err, ErrLimit)
+		require.ErrorContains(t, err, "at most 2 per run (--max-series)")
+		require.Equal(t, StatusFailed, run.GetStatus())
+		require.Empty(t, src.starts, "nothing pulled")
+		require.Empty(t, pub.topic(DefaultTopic))
+		require.Len(t, pub.topic(DefaultRunsTopic), 1, "the failed run is recorded")
+	})
+	t.Run("series pulled", func(t *testing.T) {
+		src := &fakeSource{series: three}
+		pub := &fakePublisher{}
+		e := newFakeETL(t, src, pub, nil, nil)
+		e.cfg.MaxSeries = 2
+		run, err := e.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}})
+		require.ErrorIs(t, err, ErrLimit)
+		require.ErrorContains(t, err, "matched 3 series, at most 2 per run (--max-series)")
+		require.Equal(t, StatusFailed, run.GetStatus())
+		require.Empty(t, pub.topic(DefaultTopic), "nothing analysed or published")
+	})
+	t.Run("deadline", func(t *testing.T) {
+		src := &blockingSource{fakeSource: &fakeSource{series: three}}
+		pub := &fakePublisher{}
+		e := newFakeETL(t, src, pub, nil, nil)
+		e.cfg.RunTimeout = 50 * time.Millisecond
+		run, err := e.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorContains(t, err, "took longer than 50ms (--run-timeout)")
+		require.Equal(t, StatusFailed, run.GetStatus())
+		require.Contains(t, run.GetError(), "--run-timeout")
+		require.Len(t, pub.topic(DefaultRunsTopic), 1, "the failed run is recorded")
+	})
+}
+
+// blockingSource's Fetch waits for its context to end.
+type blockingSource struct{ *fakeSource }
+
+func (b *blockingSource) Fetch(ctx context.Context, _ promsource.Query, _, _ time.Time, _ time.Duration) ([]promsource.Series, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestRunMatchingNothingIsEmpty runs selectors that match no series: the
+// run ends "empty", not "succeeded", and publishes its record only.
+func TestRunMatchingNothingIsEmpty(t *testing.T) {
+	src := &fakeSource{series: map[string][]promsource.Series{}}
+	pub := &fakePublisher{}
+	reg := prometheus.NewRegistry()
+	e := newFakeETL(t, src, pub, reg, nil)
+	run, err := e.Run(context.Background(), RunOptions{Selectors: []string{"node_nothing_here"}})
+	require.NoError(t, err)
+	require.Equal(t, StatusEmpty, run.GetStatus())
+	require.Zero(t, run.GetSeries())
+	require.Empty(t, pub.topic(DefaultTopic))
+	recs := pub.topic(DefaultRunsTopic)
+	require.Len(t, recs, 1)
+	var got slapipev1.Run
+	require.NoError(t, proto.Unmarshal(recs[0].Value, &got))
+	require.Equal(t, StatusEmpty, got.GetStatus())
+	require.Equal(t, 1.0, testutil.ToFloat64(e.metrics.runs.WithLabelValues(StatusEmpty)))
 }

@@ -232,6 +232,9 @@ func (m *Manager) RunETL(req *slapipev1.RunETLRequest, stream slapipev1.SLAManag
 }
 
 func finalMessage(f *flight, attached bool, stream slapipev1.SLAManager_RunETLServer) error {
+	if errors.Is(f.err, etl.ErrLimit) || errors.Is(f.err, etl.ErrInvalidSelector) {
+		return status.Errorf(codes.InvalidArgument, "etl run refused: %v", f.err)
+	}
 	if f.run == nil {
 		return status.Errorf(codes.Unavailable, "etl run failed: %v", f.err)
 	}
@@ -342,8 +345,8 @@ func (m *Manager) execute(ctx context.Context, f *flight) {
 	m.log.Info("etl run starting", "trigger", f.trigger, "selectors", len(f.selectors))
 	run, err := m.etl.Run(ctx, etlRunOptions{Selectors: f.selectors, Trigger: f.trigger, Progress: f.progress})
 	state := etl.StatusFailed
-	if err == nil && run != nil && run.GetStatus() == etl.StatusSucceeded {
-		state = etl.StatusSucceeded
+	if err == nil && run != nil && (run.GetStatus() == etl.StatusSucceeded || run.GetStatus() == etl.StatusEmpty) {
+		state = run.GetStatus()
 	}
 	m.met.etlRuns.WithLabelValues(f.trigger, state).Inc()
 	if err != nil {

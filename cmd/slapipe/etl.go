@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/etl"
@@ -18,6 +19,7 @@ func registerETL(root *cobra.Command, a *app) {
 		selectors []string
 		step, rng time.Duration
 		output    string
+		limits    etlLimits
 	)
 	run := &cobra.Command{
 		Use:   "run",
@@ -39,6 +41,7 @@ stdout. Without --selector the default watch list is pulled.`,
 			e, err := etl.New(etl.Config{
 				PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
 				RunsTopic: kafkatopic.Runs(s.kafkaTopic), Selectors: selectors, Step: step, Range: rng,
+				MaxSelectors: limits.maxSelectors, MaxSeries: limits.maxSeries, RunTimeout: limits.runTimeout,
 			}, etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return fmt.Errorf("setting up the ETL: %w", err)
@@ -52,7 +55,7 @@ stdout. Without --selector the default watch list is pulled.`,
 			if err != nil {
 				return fmt.Errorf("etl run: %w", err)
 			}
-			if r.GetStatus() == "failed" {
+			if r.GetStatus() == etl.StatusFailed {
 				return fmt.Errorf("etl run %s failed: %s", r.GetRunId(), r.GetError())
 			}
 			return ctl.WriteRun(a.stdout, r, output)
@@ -65,8 +68,21 @@ stdout. Without --selector the default watch list is pulled.`,
 	fs.DurationVar(&step, "step", etl.DefaultStep, "sampling step")
 	fs.DurationVar(&rng, "range", etl.DefaultRange, "how far back to pull")
 	fs.StringVarP(&output, "output", "o", ctl.OutputTable, "summary format: table or json")
+	limits.flags(fs)
 
 	cmd := &cobra.Command{Use: "etl", Short: "Run the ETL from the command line", Args: cobra.NoArgs}
 	cmd.AddCommand(run)
 	root.AddCommand(cmd)
+}
+
+// etlLimits are the bounds of one ETL run, for the commands that run the ETL.
+type etlLimits struct {
+	maxSelectors, maxSeries int
+	runTimeout              time.Duration
+}
+
+func (l *etlLimits) flags(fs *pflag.FlagSet) {
+	fs.IntVar(&l.maxSelectors, "max-selectors", etl.DefaultMaxSelectors, "most selectors one ETL run takes")
+	fs.IntVar(&l.maxSeries, "max-series", etl.DefaultMaxSeries, "most series one ETL run pulls (counted before pulling)")
+	fs.DurationVar(&l.runTimeout, "run-timeout", etl.DefaultRunTimeout, "deadline of one ETL run's pull and analysis")
 }

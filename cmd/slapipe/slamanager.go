@@ -17,6 +17,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 		listen      string
 		etlInterval time.Duration
 		evalEvery   time.Duration
+		limits      etlLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "slamanager",
@@ -33,7 +34,8 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			// and answers while they are down, and runs fail with the reason
 			// until they are back.
 			e, err := etl.New(etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
-				Topic: s.kafkaTopic, RunsTopic: kafkatopic.Runs(s.kafkaTopic)},
+				Topic: s.kafkaTopic, RunsTopic: kafkatopic.Runs(s.kafkaTopic),
+				MaxSelectors: limits.maxSelectors, MaxSeries: limits.maxSeries, RunTimeout: limits.runTimeout},
 				etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
@@ -58,6 +60,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 	s.kafkaFlags(fs, []string{defaultKafkaBroker})
 	s.mysqlFlag(fs, defaultMySQLDSN)
 	s.metricsFlag(fs)
+	limits.flags(fs)
 	fs.DurationVar(&etlInterval, "etl-interval", 5*time.Minute, "period of scheduled ETL runs (0 disables them)")
 	fs.DurationVar(&evalEvery, "evaluation-interval", slamanager.DefaultEvaluationInterval,
 		"period of the evaluations that refresh the slapipe_sla_* metrics")

@@ -43,7 +43,7 @@ var (
 // . * + ? |; character classes need the braces form. Anything else, such as
 // `up or vector(1)`, `foo[5m]` or a # comment, is rejected with an error
 // wrapping ErrInvalidSelector; so is a selector whose matchers all match the
-// empty string.
+// empty string, and one that matches every series ({__name__=~".+"}).
 func ParseSelector(s string) (metric string, matchers []*labels.Matcher, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -88,7 +88,28 @@ func ParseSelector(s string) (metric string, matchers []*labels.Matcher, err err
 	if !nonEmpty {
 		return "", nil, fmt.Errorf("%w: %q: needs at least one matcher that does not match the empty string", ErrInvalidSelector, s)
 	}
+	if matchesEverything(ms) {
+		return "", nil, fmt.Errorf("%w: %q matches every series: name a metric, or narrow it with a matcher such as job=\"node\"", ErrInvalidSelector, s)
+	}
 	return metric, ms, nil
+}
+
+// universalProbes are names and label values of unrelated shapes: a
+// matcher matching all of them (.+, .*, a|.*, a negative matcher) does not
+// narrow anything.
+var universalProbes = []string{"a", "Z", "0", "_", ":", "zz9", "node_load1", "slapipe_probe_x", "up", "x.y-z/w"}
+
+// matchesEverything reports whether no matcher of ms narrows the series:
+// each matches every probe, as {__name__=~".+"} or {job=~".*",job!="x"} do.
+func matchesEverything(ms []*labels.Matcher) bool {
+	for _, m := range ms {
+		for _, p := range universalProbes {
+			if !m.Matches(p) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // hasComment reports whether s holds a PromQL comment (# outside quotes),

@@ -71,6 +71,12 @@ func TestParseSelectorRejects(t *testing.T) {
 		{"parenthesised name", "(up)"},
 		{"semicolon", "up; drop"},
 		{"too long", "a" + string(make([]byte, maxSelectorLen))},
+		{"every name", `{__name__=~".+"}`},
+		{"every name, bare pattern", ".+"},
+		{"every name with a negative matcher", `{__name__=~".+",job!="x"}`},
+		{"every job", `{job=~".+"}`},
+		{"alternation hiding everything", `{__name__=~"a|.+"}`},
+		{"only negative matchers", `{job!="",instance!="x"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -207,6 +207,29 @@ func (s *Source) Plan(ctx context.Context, selectors []string, start, end time.T
 	return queries, nil
 }
 
+// CountSeries counts the series of queries over [start, end] through the
+// series API, which reads only Prometheus' index, so a run can refuse to
+// pull more than limit series before pulling any. It stops counting once
+// the count is over limit.
+func (s *Source) CountSeries(ctx context.Context, queries []Query, start, end time.Time, limit int) (int, error) {
+	n := 0
+	for _, q := range queries {
+		qctx, cancel := context.WithTimeout(ctx, s.timeout)
+		sets, warns, _, err := s.api.Series(qctx, []string{q.Selector}, start, end)
+		cancel()
+		if err != nil {
+			return 0, fmt.Errorf("counting the series of %s: %w", q.Selector, err)
+		}
+		for _, w := range warns {
+			s.logger.Warn("prometheus warning", "selector", q.Selector, "warning", w)
+		}
+		if n += len(sets); n > limit {
+			break
+		}
+	}
+	return n, nil
+}
+
 func (s *Source) metricNames(ctx context.Context, ms []*labels.Matcher, start, end time.Time) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
