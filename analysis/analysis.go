@@ -70,11 +70,23 @@ type Seasonality struct {
 // Forecast is the point forecast and 95 % prediction interval for Horizon
 // steps after the last sample.
 type Forecast struct {
-	Horizon int       `json:"horizon"`
-	Model   string    `json:"model"` // e.g. "ses", "damped", "damped_seasonal"
+	Horizon int `json:"horizon"`
+	// Model names the forecast: one model ("naive", "ses_0.1",
+	// "robust_ses_0.05", "median_120", "damped_seasonal", ...) or
+	// "combination(a,b)" of the models averaged (see docs/analyze.md).
+	Model string `json:"model"`
+	// Members are the models averaged, best first.
+	Members []string  `json:"members"`
 	Mean    []float64 `json:"mean"`
 	Lower   []float64 `json:"lower"`
 	Upper   []float64 `json:"upper"`
+	// Interval says how the interval was made: "empirical" (quantiles of
+	// the forecast's own rolling-origin errors) or "analytic" (the ETS
+	// variance, for series too short to evaluate).
+	Interval string `json:"interval"`
+	// NonNegative is true when the series was never negative and the
+	// forecast and interval were kept at zero or above.
+	NonNegative bool `json:"non_negative"`
 	// Sigma is the residual standard deviation of the fitted model (one step).
 	Sigma float64 `json:"sigma"`
 	// AICc of the chosen model.

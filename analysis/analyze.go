@@ -144,7 +144,7 @@ func seasonality(x []float64, period int) *Seasonality {
 // (holtwinters returns a forecast for every series Validate accepts, a
 // naive one for series too short to fit, so the error check is a guard).
 func forecast(x []float64, period, horizon int, indices []float64) *Forecast {
-	fc, err := holtWinters(x, period, horizon, indices)
+	fc, err := predict(x, period, horizon, indices)
 	if err != nil || fc == nil {
 		return nil
 	}

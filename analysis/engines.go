@@ -4,7 +4,7 @@ package analysis
 // adapters are the only place that knows their types.
 
 import (
-	"github.com/slapipe/slapipe/analysis/holtwinters"
+	"github.com/slapipe/slapipe/analysis/ensemble"
 	"github.com/slapipe/slapipe/analysis/season"
 )
 
@@ -21,16 +21,18 @@ func decompose(x []float64, period int) (indices []float64, strength float64, er
 	return dec.Indices, dec.Strength(), nil
 }
 
-// holtWinters forecasts horizon steps after x (package holtwinters); the
-// seasonal models start from indices, the seasonal indices of x for period,
-// or decompose x themselves when indices is nil.
-func holtWinters(x []float64, period, horizon int, indices []float64) (*Forecast, error) {
-	fc, err := holtwinters.Forecast(x, holtwinters.Options{Period: period, Horizon: horizon, Indices: indices})
+// predict forecasts horizon steps after the gap-free x (package
+// ensemble); the seasonal models start from indices, the seasonal indices
+// of x for period, or decompose x themselves when indices is nil.
+func predict(x []float64, period, horizon int, indices []float64) (*Forecast, error) {
+	fc, err := ensemble.Forecast(x, ensemble.Options{Period: period, Horizon: horizon, Indices: indices})
 	if err != nil || fc == nil {
 		return nil, err
 	}
 	return &Forecast{
-		Horizon: horizon, Model: fc.Model, Mean: fc.Mean, Lower: fc.Lower, Upper: fc.Upper,
+		Horizon: horizon, Model: fc.Model, Members: fc.Members,
+		Mean: fc.Mean, Lower: fc.Lower, Upper: fc.Upper,
+		Interval: fc.Interval, NonNegative: fc.NonNegative,
 		Sigma: fc.Sigma, AICc: fc.AICc, Params: fc.Params,
 	}, nil
 }

@@ -23,6 +23,7 @@ const (
 type fitted struct {
 	md    model
 	par   params
+	init  states // before the first sample
 	final states // after the last sample
 	sse   float64
 	evals int // objective evaluations of the fit
@@ -111,7 +112,7 @@ func fit(x []float64, run recursion, md model, init states, start params) *fitte
 	if res != nil {
 		theta, evals = res.X, res.FuncEvaluations
 	}
-	f := &fitted{md: md, evals: evals}
+	f := &fitted{md: md, evals: evals, init: init}
 	f.par = unpack(md, theta)
 	f.final = states{level: init.level, trend: init.trend, season: work.season}
 	copy(f.final.season, init.season)

@@ -1,0 +1,303 @@
+// Package ensemble forecasts an evenly sampled series by a combination of
+// simple models chosen for how well they forecast the series' own recent
+// past at the horizon asked for, not for how well they fit it one step
+// ahead, and gives the prediction interval from those out-of-sample errors.
+//
+// Real server metrics are mostly noise around a level that moves now and
+// then, with spikes; seasons are rarer than on synthetic data. A model
+// chosen by in-sample fit (AICc over one-step errors) follows the noise:
+// on such series it loses to repeating the last value. What wins
+// forecasting competitions (M3, M4) is choosing and combining by
+// out-of-sample error: Hyndman's forecast package (ets with opt.crit
+// "amse", thetaf, and forecast combinations), Nixtla's statsforecast
+// (cross-validation to pick among AutoETS, AutoTheta, naive). This package
+// follows that design with its own code:
+//
+//   - candidates: the last value (naive); simple exponential smoothing at a
+//     grid of smoothing weights, plain and robust (one-step errors clipped
+//     at a few robust standard deviations, after Gelper, Fried & Croux
+//     2010, so one spike moves the level little); the median of the last
+//     samples; and the exponential smoothing models of package holtwinters
+//     fitted by one-step squared error (with the season when one is given);
+//   - rolling-origin evaluation (Tashman 2000): from up to maxOrigins
+//     points spread over the recent part of the series, every candidate
+//     forecasts the horizon with what it knew then; its score is the mean
+//     absolute error over those forecasts;
+//   - the forecast is the mean of the best k candidates, k in 1..maxMembers
+//     chosen by the same evaluation (a combination of the best few is
+//     rarely worse than the best alone and often better: Makridakis,
+//     Spiliotis & Assimakopoulos 2020, the M4 findings);
+//   - the 95 % interval at each step ahead is the 2.5 % and 97.5 % empirical
+//     quantile of that combination's rolling-origin errors at that step,
+//     widened to be non-decreasing in the step: it needs no normality,
+//     which spiky series do not have;
+//   - a series that was never negative gets a forecast and an interval
+//     that are not either (the quantities it measures cannot be).
+//
+// Series too short for the evaluation get the holtwinters model chosen by
+// AICc and its analytic interval.
+package ensemble
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/slapipe/slapipe/analysis/holtwinters"
+)
+
+// Interval methods, as Result.Interval names them.
+const (
+	// IntervalEmpirical: quantiles of the rolling-origin errors.
+	IntervalEmpirical = "empirical"
+	// IntervalAnalytic: the ETS forecast variance under normal errors.
+	IntervalAnalytic = "analytic"
+)
+
+// Evaluation settings.
+const (
+	// maxOrigins bounds the forecast origins evaluated, and with them the
+	// cost: each candidate forecasts the horizon from each.
+	maxOrigins = 240
+	// minOrigins is the fewest origins that make the evaluation and the
+	// empirical quantiles worth more than the AICc choice.
+	minOrigins = 40
+	// spanHorizons and minSpan size the evaluated part of the series: the
+	// last max(spanHorizons*horizon, minSpan) samples, at most half of it.
+	spanHorizons = 25
+	minSpan      = 500
+	// maxMembers bounds how many of the best candidates are averaged.
+	maxMembers = 3
+	// clipZ is where the robust smoothing clips a one-step error, in
+	// robust standard deviations of the series' steps.
+	clipZ = 2.5
+	// coverage is the nominal coverage of the interval.
+	coverage = 0.95
+)
+
+// alphas are the smoothing weights of the simple exponential smoothing
+// candidates: from a level that follows every sample (1 is the naive
+// forecast) down to one that averages about the last hundred.
+var alphas = []float64{0.02, 0.05, 0.1, 0.2, 0.35, 0.6}
+
+// ErrInput reports an unusable series or options.
+var ErrInput = errors.New("invalid forecast input")
+
+// Options configures Forecast.
+type Options struct {
+	// Period is the season length in samples (0: none).
+	Period int
+	// Horizon is the number of steps to forecast (at least 1).
+	Horizon int
+	// Indices optionally gives the seasonal indices of x for Period, as
+	// holtwinters.Options.Indices.
+	Indices []float64
+}
+
+// Result is a forecast with its 95 % prediction interval.
+type Result struct {
+	// Model names the forecast: one candidate's name, or
+	// "combination(a,b,...)" of the candidates averaged.
+	Model string
+	// Members are the names of the candidates averaged, best first.
+	Members []string
+	// Mean, Lower and Upper have Horizon values.
+	Mean, Lower, Upper []float64
+	// Interval is IntervalEmpirical or IntervalAnalytic.
+	Interval string
+	// NonNegative is true when the series was never negative, and the
+	// forecast and its interval were kept at zero or above.
+	NonNegative bool
+	// Sigma is the standard deviation of the one-step errors of the best
+	// fitted exponential smoothing model (of the series' units).
+	Sigma float64
+	// AICc is that model's corrected Akaike criterion.
+	AICc float64
+	// Params are that model's smoothing parameters.
+	Params map[string]float64
+	// ScaledMAE is the rolling-origin mean absolute error of the forecast
+	// in standard deviations of the series (0 when not evaluated).
+	ScaledMAE float64
+}
+
+// Forecast forecasts opts.Horizon steps after the gap-free series x (see
+// the package comment). It returns an error for an empty x, a NaN or
+// infinity in it, or invalid options.
+func Forecast(x []float64, opts Options) (*Result, error) {
+	n, h := len(x), opts.Horizon
+	switch {
+	case n == 0:
+		return nil, fmt.Errorf("%w: empty series", ErrInput)
+	case h < 1:
+		return nil, fmt.Errorf("%w: horizon %d: must be at least 1", ErrInput, h)
+	}
+	nonNeg := true
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: sample %d is %v: the series must be gap-free and finite", ErrInput, i, v)
+		}
+		nonNeg = nonNeg && v >= 0
+	}
+	origins := evalOrigins(n, h, opts.Period)
+	if len(origins) < minOrigins {
+		return analytic(x, opts, nonNeg)
+	}
+	loc, scale := meanStd(x)
+	if !(scale > 0) {
+		return analytic(x, opts, nonNeg)
+	}
+	z := make([]float64, n)
+	for i, v := range x {
+		z[i] = (v - loc) / scale
+	}
+	var indices []float64
+	if opts.Indices != nil {
+		indices = make([]float64, len(opts.Indices))
+		for j, v := range opts.Indices {
+			indices[j] = v / scale
+		}
+	}
+	fitted, err := holtwinters.Fit(z, opts.Period, indices)
+	if err != nil {
+		return nil, err
+	}
+	floor := math.Inf(-1)
+	if nonNeg {
+		floor = -loc / scale
+	}
+	ev := newEvaluation(z, origins, h, floor)
+	ev.addSimple()
+	for _, c := range fitted {
+		ev.add(c.Model, c.Paths)
+	}
+	fc := ev.combine()
+	res := &Result{
+		Mean:        make([]float64, h),
+		Lower:       make([]float64, h),
+		Upper:       make([]float64, h),
+		Interval:    IntervalEmpirical,
+		NonNegative: nonNeg,
+		ScaledMAE:   fc.score,
+	}
+	for _, i := range fc.members {
+		res.Members = append(res.Members, ev.names[i])
+	}
+	res.Model = res.Members[0]
+	if len(res.Members) > 1 {
+		res.Model = "combination(" + strings.Join(res.Members, ",") + ")"
+	}
+	if best := bestAICc(fitted); best != nil {
+		res.Sigma = math.Sqrt(best.Sigma2) * scale
+		res.AICc = best.AICc + float64(n)*math.Log(scale*scale)
+		res.Params = best.Params
+	}
+	lo, hi := ev.quantiles(fc)
+	for k := range h {
+		mu := fc.final[k]
+		res.Mean[k] = loc + scale*mu
+		res.Lower[k] = loc + scale*(mu+lo[k])
+		res.Upper[k] = loc + scale*(mu+hi[k])
+	}
+	if nonNeg {
+		clampNonNegative(res)
+	}
+	return res, nil
+}
+
+// evalOrigins returns the forecast origins of the evaluation: spread
+// evenly over the last span samples of a series of n, each leaving h
+// samples after it to compare with, and each after two seasons (and 20
+// samples) of warm-up.
+func evalOrigins(n, h, period int) []int {
+	span := min(n/2, max(spanHorizons*h, minSpan))
+	first := max(n-span, 2*period, 20)
+	last := n - h
+	if last < first {
+		return nil
+	}
+	count := min(maxOrigins, last-first+1)
+	out := make([]int, 0, count)
+	for i := range count {
+		o := first + int(float64(i)*float64(last-first)/float64(max(count-1, 1))+0.5)
+		if len(out) == 0 || o > out[len(out)-1] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// analytic is the forecast of series too short to evaluate: the
+// holtwinters model with the lowest AICc and its analytic interval.
+func analytic(x []float64, opts Options, nonNeg bool) (*Result, error) {
+	fc, err := holtwinters.Forecast(x, holtwinters.Options{Period: opts.Period, Horizon: opts.Horizon, Indices: opts.Indices})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{
+		Model: fc.Model, Members: []string{fc.Model},
+		Mean: fc.Mean, Lower: fc.Lower, Upper: fc.Upper,
+		Interval: IntervalAnalytic, NonNegative: nonNeg,
+		Sigma: fc.Sigma, AICc: fc.AICc, Params: fc.Params,
+	}
+	if nonNeg {
+		clampNonNegative(res)
+	}
+	return res, nil
+}
+
+// clampNonNegative keeps a never-negative series' forecast and interval
+// at zero or above. Clipping a bound at zero changes no coverage: no
+// value can fall below zero.
+func clampNonNegative(r *Result) {
+	for _, s := range [][]float64{r.Mean, r.Lower, r.Upper} {
+		for i, v := range s {
+			s[i] = math.Max(0, v)
+		}
+	}
+}
+
+func bestAICc(cs []*holtwinters.Candidate) *holtwinters.Candidate {
+	var best *holtwinters.Candidate
+	for _, c := range cs {
+		if best == nil || c.AICc < best.AICc {
+			best = c
+		}
+	}
+	return best
+}
+
+// meanStd returns the mean and the population standard deviation.
+func meanStd(x []float64) (mean, std float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		std += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(x)))
+}
+
+// quantile returns the q-quantile of the sorted xs (linear interpolation
+// between order statistics, numpy's default).
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	pos := q * float64(len(sorted)-1)
+	i := int(pos)
+	if i >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	f := pos - float64(i)
+	return sorted[i]*(1-f) + sorted[i+1]*f
+}
+
+// median returns the median of xs, reordering a copy in buf.
+func median(xs, buf []float64) float64 {
+	buf = append(buf[:0], xs...)
+	sort.Float64s(buf)
+	return quantile(buf, 0.5)
+}

@@ -1,0 +1,205 @@
+package ensemble
+
+import (
+	"math"
+	"sort"
+	"strconv"
+)
+
+// evaluation holds, for every candidate, its forecasts from each origin
+// and from the end of the series, all of the standardised series z.
+type evaluation struct {
+	z       []float64
+	origins []int
+	h       int
+	floor   float64 // forecasts are clipped at it (-Inf: none)
+
+	names  []string
+	paths  [][]float64 // per candidate: len(origins)*h forecasts
+	finals [][]float64 // per candidate: h forecasts from len(z)
+	scores []float64   // per candidate: mean absolute error over paths
+}
+
+// pathFunc writes the forecasts from each origin, as
+// holtwinters.Candidate.Paths does.
+type pathFunc func(z []float64, origins []int, h int, out []float64)
+
+func newEvaluation(z []float64, origins []int, h int, floor float64) *evaluation {
+	return &evaluation{z: z, origins: origins, h: h, floor: floor}
+}
+
+// add evaluates one candidate.
+func (ev *evaluation) add(name string, paths pathFunc) {
+	o := len(ev.origins)
+	buf := make([]float64, (o+1)*ev.h)
+	all := append(ev.origins[:o:o], len(ev.z))
+	paths(ev.z, all, ev.h, buf)
+	for i, v := range buf {
+		if v < ev.floor {
+			buf[i] = ev.floor
+		}
+		if math.IsNaN(buf[i]) || math.IsInf(buf[i], 0) {
+			return // a candidate that diverges takes no part
+		}
+	}
+	p, final := buf[:o*ev.h], buf[o*ev.h:]
+	ev.names = append(ev.names, name)
+	ev.paths = append(ev.paths, p)
+	ev.finals = append(ev.finals, final)
+	ev.scores = append(ev.scores, ev.mae(p))
+}
+
+// mae is the mean absolute error of forecasts laid out as paths.
+func (ev *evaluation) mae(p []float64) float64 {
+	var s float64
+	for i, o := range ev.origins {
+		for k, f := range p[i*ev.h : (i+1)*ev.h] {
+			s += math.Abs(ev.z[o+k] - f)
+		}
+	}
+	return s / float64(len(p))
+}
+
+// addSimple evaluates the candidates that need no fitting: the last
+// value, simple exponential smoothing at each of alphas (plain and
+// robust), and the median of the last samples.
+func (ev *evaluation) addSimple() {
+	ev.add("naive", naivePaths)
+	sd := stepScale(ev.z)
+	for _, a := range alphas {
+		tag := strconv.FormatFloat(a, 'f', -1, 64)
+		ev.add("ses_"+tag, sesPaths(a, math.Inf(1)))
+		if sd > 0 {
+			ev.add("robust_ses_"+tag, sesPaths(a, clipZ*sd))
+		}
+	}
+	w := max(5, ev.h)
+	ev.add("median_"+strconv.Itoa(w), medianPaths(w))
+}
+
+// combination is the mean of some candidates' forecasts.
+type combination struct {
+	members []int // candidate indices, best first
+	final   []float64
+	paths   []float64
+	score   float64
+}
+
+// combine returns the mean of the k best-scored candidates for the k in
+// 1..maxMembers with the lowest rolling-origin error.
+func (ev *evaluation) combine() combination {
+	order := make([]int, len(ev.scores))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ev.scores[order[a]] < ev.scores[order[b]] })
+	var best combination
+	for k := 1; k <= min(maxMembers, len(order)); k++ {
+		c := ev.mean(order[:k])
+		if k == 1 || c.score < best.score {
+			best = c
+		}
+	}
+	return best
+}
+
+// mean averages the members' forecasts and scores the average.
+func (ev *evaluation) mean(members []int) combination {
+	c := combination{
+		members: append([]int(nil), members...),
+		final:   make([]float64, ev.h),
+		paths:   make([]float64, len(ev.paths[0])),
+	}
+	w := 1 / float64(len(members))
+	for _, m := range members {
+		for i, v := range ev.paths[m] {
+			c.paths[i] += w * v
+		}
+		for i, v := range ev.finals[m] {
+			c.final[i] += w * v
+		}
+	}
+	c.score = ev.mae(c.paths)
+	return c
+}
+
+// quantiles returns, for each step ahead, the lower and upper empirical
+// quantiles of the combination's errors (actual minus forecast) at the
+// interval's coverage, each widened to be at least as wide as the step
+// before.
+func (ev *evaluation) quantiles(c combination) (lo, hi []float64) {
+	h, o := ev.h, len(ev.origins)
+	lo, hi = make([]float64, h), make([]float64, h)
+	errs := make([]float64, o)
+	for k := range h {
+		for i, org := range ev.origins {
+			errs[i] = ev.z[org+k] - c.paths[i*h+k]
+		}
+		sort.Float64s(errs)
+		lo[k] = quantile(errs, (1-coverage)/2)
+		hi[k] = quantile(errs, 1-(1-coverage)/2)
+		if k > 0 {
+			lo[k] = math.Min(lo[k], lo[k-1])
+			hi[k] = math.Max(hi[k], hi[k-1])
+		}
+	}
+	return lo, hi
+}
+
+// naivePaths forecasts the last value seen.
+func naivePaths(z []float64, origins []int, h int, out []float64) {
+	for i, o := range origins {
+		fill(out[i*h:(i+1)*h], z[o-1])
+	}
+}
+
+// sesPaths returns simple exponential smoothing with weight alpha whose
+// one-step errors are clipped at ±clip (Inf: the plain form), started at
+// the first sample.
+func sesPaths(alpha, clip float64) pathFunc {
+	return func(z []float64, origins []int, h int, out []float64) {
+		l := z[0]
+		t := 1
+		for i, o := range origins {
+			for ; t < o; t++ {
+				e := z[t] - l
+				e = math.Max(-clip, math.Min(clip, e))
+				l += alpha * e
+			}
+			fill(out[i*h:(i+1)*h], l)
+		}
+	}
+}
+
+// medianPaths forecasts the median of the last w samples.
+func medianPaths(w int) pathFunc {
+	return func(z []float64, origins []int, h int, out []float64) {
+		buf := make([]float64, 0, w)
+		for i, o := range origins {
+			fill(out[i*h:(i+1)*h], median(z[max(0, o-w):o], buf))
+		}
+	}
+}
+
+// stepScale is a robust standard deviation of the series' steps
+// z[t]-z[t-1]: 1.4826 times their median absolute deviation.
+func stepScale(z []float64) float64 {
+	if len(z) < 3 {
+		return 0
+	}
+	d := make([]float64, len(z)-1)
+	for i := range d {
+		d[i] = z[i+1] - z[i]
+	}
+	med := median(d, nil)
+	for i := range d {
+		d[i] = math.Abs(d[i] - med)
+	}
+	return 1.4826 * median(d, nil)
+}
+
+func fill(dst []float64, v float64) {
+	for i := range dst {
+		dst[i] = v
+	}
+}

@@ -1,0 +1,135 @@
+package holtwinters
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Candidate is one model fitted by Fit: its name (as Result.Model), its
+// AICc and the variance of its one-step errors, and what Paths needs to
+// forecast from any point of the series it was fitted to.
+type Candidate struct {
+	// Model names the model, as Result.Model does.
+	Model string
+	// AICc is the model's corrected Akaike criterion on the series.
+	AICc float64
+	// Sigma2 is the variance of the one-step errors, SSE/(n-k).
+	Sigma2 float64
+	// Params are the fitted smoothing parameters, as Result.Params.
+	Params map[string]float64
+
+	f *fitted
+}
+
+// Fit fits the candidate models of Forecast to the gap-free series z and
+// returns every one that has enough samples, with the seasonal models
+// (period >= 2, z at least two seasons long) started from indices, the
+// seasonal indices of z, or from its decomposition when indices is nil.
+// Unlike Forecast it neither centres nor scales z: callers that want the
+// fit to be scale-free pass a standardised series. It returns an error for
+// an empty z, a gap or an infinity in it, or indices that do not match
+// period.
+func Fit(z []float64, period int, indices []float64) ([]*Candidate, error) {
+	n := len(z)
+	switch {
+	case n == 0:
+		return nil, fmt.Errorf("%w: empty series", ErrInput)
+	case period < 0 || period == 1:
+		return nil, fmt.Errorf("%w: period %d: must be 0 or at least 2", ErrInput, period)
+	case indices != nil && len(indices) != period:
+		return nil, fmt.Errorf("%w: %d seasonal indices for period %d", ErrInput, len(indices), period)
+	}
+	for i, v := range z {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: sample %d is %v: the series must be gap-free and finite", ErrInput, i, v)
+		}
+	}
+	seasonal := period >= 2 && n >= 2*period
+	if seasonal && indices == nil {
+		indices = seasonIndices(z, period)
+	}
+	var out []*Candidate
+	start := params{alpha: 0.2, beta: 0.02, gamma: 0.05, phi: 0.95}
+	for _, md := range candidates {
+		if md.seasonal != seasonal {
+			continue
+		}
+		k := md.nParams() + md.nStates(period) + 1
+		if n-k-1 <= 0 {
+			continue
+		}
+		f := fit(z, sseFilled, md, initial(z, md, indices), start)
+		start = f.par
+		if !md.trend {
+			start.beta = 0.1 * start.alpha
+		}
+		if !md.damped {
+			start.phi = 0.95
+		}
+		c := &Candidate{
+			Model:  md.name,
+			AICc:   aicc(math.Max(f.sse, sseFloor*float64(n)), n, k),
+			Sigma2: f.sse / float64(n-k),
+			Params: map[string]float64{"alpha": f.par.alpha},
+			f:      f,
+		}
+		if md.trend {
+			c.Params["beta"] = f.par.beta
+		}
+		if md.seasonal {
+			c.Params["gamma"] = f.par.gamma
+		}
+		if md.damped {
+			c.Params["phi"] = f.par.phi
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Paths writes the model's point forecasts of z[t], ..., z[t+h-1] made
+// from the states after z[:t], for every origin t in origins (ascending,
+// 1 <= t <= len(z)), into out[i*h:(i+1)*h] for the i-th origin: the
+// forecasts the model, with its fitted parameters, would have made at
+// those points. z must be the series the candidate was fitted to; out
+// holds len(origins)*h values.
+func (c *Candidate) Paths(z []float64, origins []int, h int, out []float64) {
+	f := c.f
+	md, p := f.md, f.par
+	l, b := f.init.level, f.init.trend
+	phi := p.phi
+	if !md.trend {
+		b, phi = 0, 0
+	}
+	s := slices.Clone(f.init.season)
+	m := len(s)
+	t := 0
+	for i, o := range origins {
+		for ; t < o; t++ {
+			var sv float64
+			if m > 0 {
+				sv = s[t%m]
+			}
+			u := l + phi*b
+			e := z[t] - sv - u
+			b = phi*b + p.beta*e
+			l = u + p.alpha*e
+			if m > 0 {
+				s[t%m] = sv + p.gamma*e
+			}
+		}
+		dst := out[i*h : (i+1)*h]
+		var phiH float64
+		pw := 1.0
+		for k := 1; k <= h; k++ {
+			pw *= phi
+			phiH += pw
+			v := l + phiH*b
+			if m > 0 {
+				v += s[(o-1+k)%m]
+			}
+			dst[k-1] = v
+		}
+	}
+}
