@@ -70,24 +70,57 @@ const (
 // screen of every period for an exact fit that rejects most in a few
 // steps. Buffers and FFT plans are reused across calls.
 func Detect(x []float64) (period int, ok bool) {
-	if len(x) < 8 {
-		return 0, false
+	r := Explain(x)
+	return r.Period, r.Period > 0
+}
+
+// Report says why Explain accepted a season or did not.
+type Report struct {
+	// Period is the season found, 0 when none.
+	Period int `json:"period"`
+	// Candidate is the period the evidence below is about: the season, or
+	// the best period tested when it was refused (0: none was significant).
+	Candidate int `json:"candidate"`
+	// Cycles is how many full cycles of Candidate the series holds.
+	Cycles int `json:"cycles"`
+	// Z is the F statistic of Candidate's phase means as a normal score
+	// (at least 5 is significant).
+	Z float64 `json:"z"`
+	// Agreement is the share of cycles that correlate with the others'
+	// profile (at least 0.75 is a recurring season).
+	Agreement float64 `json:"agreement"`
+	// Strength is the seasonal strength of Candidate (at least 0.1).
+	Strength float64 `json:"strength"`
+	// Reason says in a few words why the season was accepted or refused.
+	Reason string `json:"reason"`
+}
+
+// Explain is Detect with its evidence: the period it accepts (Period 0
+// when none) and why.
+func Explain(x []float64) Report {
+	if len(x) < 2*minCycles {
+		return Report{Reason: "too short to hold four cycles"}
 	}
 	for _, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, false
+			return Report{Reason: "series has gaps or infinities"}
 		}
 	}
 	d := detectors.Get().(*detector)
 	defer detectors.Put(d)
 	y, spikes, eps := d.prepare(x)
-	// Periods up to half the input's length: a counter of two seasons has
-	// a rate one sample shorter than two seasons.
-	maxP := len(x) / 2
-	if p, ok := d.detect(y, maxP, eps); ok {
-		return p, true
+	// Periods up to a minCycles-th of the input's length: fewer cycles
+	// cannot tell a season from a few events that happened to line up.
+	maxP := len(x) / minCycles
+	r := d.detect(y, maxP, eps)
+	if r.Period > 0 {
+		return r
 	}
-	return spikeTrain(spikes, maxP)
+	if p, ok := spikeTrain(spikes, maxP); ok {
+		return Report{Period: p, Candidate: p, Cycles: len(x) / p, Agreement: 1,
+			Reason: "spikes recur every period"}
+	}
+	return r
 }
 
 // detector holds the buffers of a detection. Detect takes one from a
@@ -128,17 +161,23 @@ func (d *detector) prepare(x []float64) (y []float64, spikes []int, eps float64)
 }
 
 // detect finds the season of a prepared series y whose rounding error is
-// eps.
-func (d *detector) detect(y []float64, maxP int, eps float64) (int, bool) {
+// eps, and reports the evidence.
+func (d *detector) detect(y []float64, maxP int, eps float64) Report {
 	n := len(y)
-	if n < 8 || isConstant(y, eps) {
-		return 0, false
+	if n < 8 || isConstant(y, eps) || maxP < 2 {
+		return Report{Reason: "no variation to test"}
 	}
 	w := &d.a
 	w.reset(y, maxP)
 	d.tmp = grow(d.tmp, n)
 	if p, ok := w.exactPeriod(maxP, d.tmp); ok {
-		return d.strongEnough(y, p)
+		r := Report{Candidate: p, Cycles: n / p, Agreement: 1, Reason: "a period fits exactly"}
+		if r.Strength = d.strength(y, p); r.Strength >= minStrength || n < 3*p {
+			r.Period = p
+		} else {
+			r.Reason = "exact period too weak"
+		}
+		return r
 	}
 	cands := candidates(y, maxP)
 	best, bestAIC := 0, math.Inf(1)
@@ -149,7 +188,7 @@ func (d *detector) detect(y []float64, maxP int, eps float64) (int, bool) {
 		}
 	}
 	if best == 0 {
-		return 0, false
+		return Report{Reason: "no significant period"}
 	}
 	for range 8 {
 		next := w.roundest(w.fundamental(best, maxP), maxP)
@@ -158,23 +197,35 @@ func (d *detector) detect(y []float64, maxP int, eps float64) (int, bool) {
 		}
 		best = next
 	}
-	return d.strongEnough(y, best)
+	// Agreement and strength are measured on the whitened series, as the
+	// F test is: the slow wanderings of a random walk decompose into a
+	// "season" of any period over a few cycles.
+	white := w.whitened(best)
+	r := Report{Candidate: best, Cycles: n / best, Z: w.score(best).z, Agreement: agreement(white, best, 0)}
+	r.Strength = d.strength(white, best)
+	switch {
+	case !recurs(r.Agreement, len(white)/best):
+		r.Reason = "cycles disagree: a one-off event, not a season"
+	case r.Strength < minStrength:
+		r.Reason = "season too weak"
+	default:
+		r.Period, r.Reason = best, "significant, recurring and strong"
+	}
+	return r
 }
 
-// strongEnough returns p when its season has a strength of at least
-// minStrength in y, or when y holds fewer than three seasons.
-func (d *detector) strongEnough(y []float64, p int) (int, bool) {
-	if n := len(y); n >= 3*p {
-		// Decompose's work, into reused buffers: y is finite and long
-		// enough.
-		dec := &d.dec
-		dec.Period = p
-		dec.Trend, dec.Seasonal = grow(dec.Trend, n), grow(dec.Seasonal, n)
-		dec.Resid, dec.Indices = grow(dec.Resid, n), grow(dec.Indices, p)
-		dec.fill(y)
-		if dec.Strength() < minStrength {
-			return 0, false
-		}
+// strength returns the seasonal strength of period p in y (Decompose's
+// work, into reused buffers: y is finite), 1 when y holds fewer than two
+// cycles.
+func (d *detector) strength(y []float64, p int) float64 {
+	n := len(y)
+	if n < 2*p {
+		return 1
 	}
-	return p, true
+	dec := &d.dec
+	dec.Period = p
+	dec.Trend, dec.Seasonal = grow(dec.Trend, n), grow(dec.Seasonal, n)
+	dec.Resid, dec.Indices = grow(dec.Resid, n), grow(dec.Indices, p)
+	dec.fill(y)
+	return dec.Strength()
 }

@@ -64,8 +64,11 @@ func TestDetectExactSeasons(t *testing.T) {
 		half[i] += 0.01 * v
 	}
 	add("period 24 dominated by its 12 harmonic", half, 24)
-	twice := plusNoise(make([]float64, 50), 1, 7)
-	add("a random pattern seen exactly twice", tile(twice, 100), 50)
+	pattern := plusNoise(make([]float64, 50), 1, 7)
+	add("a random pattern seen exactly four times", tile(pattern, 200), 50)
+	// Fewer than minCycles cycles are no evidence of a season, however
+	// exact.
+	add("a random pattern seen exactly three times", tile(pattern, 150), 0)
 
 	add("constant", plusLine(make([]float64, 500), 7, 0), 0)
 	add("constant + N(0, 1e-9)", plusNoise(plusLine(make([]float64, 500), 7, 0), 1e-9, 1), 0)

@@ -4,19 +4,23 @@ import "math"
 
 // fundamental walks from period p to the season it is a multiple or a
 // harmonic of: down to p/f for a prime factor f when p adds nothing
-// significant beyond p/f (nested F test), up to a multiple m*p when that
-// adds significantly. Prime steps reach every divisor through multiples of
+// significant beyond p/f (nested F test) or nothing that recurs, up to a
+// multiple m*p when that adds significantly and what it adds recurs
+// beyond chance in its cycles (addsRecurring). Prime steps reach every divisor through multiples of
 // it, so they suffice.
 func (a *anova) fundamental(p, maxP int) int {
 	for range 32 {
 		moved := false
 		for f := 2; f <= p/2 && !moved; f++ {
-			if p%f == 0 && isPrime(f) && a.score(p/f).z >= zSeason && a.nested(p/f, p) < zNested {
+			if p%f == 0 && isPrime(f) && a.score(p/f).z >= zSeason &&
+				(a.nested(p/f, p) < zNested || !addsRecurring(a, p/f, p, false)) {
 				p, moved = p/f, true
 			}
 		}
 		for m := 2; m <= maxMultiple && m*p <= maxP && !moved; m++ {
-			if a.nested(p, m*p) >= zNested {
+			// What the multiple adds must recur too: bursts that vary in
+			// height make a multiple fit better without being its season.
+			if a.nested(p, m*p) >= zNested && addsRecurring(a, p, m*p, true) {
 				p, moved = m*p, true
 			}
 		}
@@ -99,4 +103,20 @@ func isPrime(k int) bool {
 		}
 	}
 	return true
+}
+
+// addsRecurring reports whether what period q (a multiple of p) adds to p
+// recurs in q's cycles: as recurs says, or when strict beyond chance
+// alone, without recurs' exception for all cycles agreeing (few cycles of
+// bursts of varying heights all agree by chance). Keeping a longer period
+// needs the first; moving up to one, the second.
+func addsRecurring(a *anova, p, q int, strict bool) bool {
+	white := a.whitened(q)
+	cycles := len(white) / q
+	share := agreement(white, q, p)
+	if !strict {
+		return recurs(share, cycles)
+	}
+	k := int(math.Round(share * float64(cycles)))
+	return share >= minAgreement && binomialTail(cycles, k) <= chanceLevel
 }
