@@ -33,6 +33,7 @@ type Result struct {
 	ADF         *ADF         `json:"adf"`
 	ACF         []float64    `json:"acf"`
 	Seasonality *Seasonality `json:"seasonality"`
+	SeasonCheck *SeasonCheck `json:"season_check"`
 	Forecast    *Forecast    `json:"forecast"`
 }
 
@@ -65,6 +66,22 @@ type Seasonality struct {
 	Detected bool      `json:"detected"` // true when found, false when given
 	Seasonal []float64 `json:"seasonal"` // Period additive seasonal indices
 	Strength float64   `json:"strength"` // Hyndman's F_S in [0,1]
+}
+
+// SeasonCheck is the evidence for or against a season: the period
+// accepted (0: none) and, when detection ran, the best period it tested
+// and why it was taken or refused. A season needs at least four full
+// cycles, a significant F test of its phase means (Z >= 5), cycles that
+// agree with the others' profile (Agreement >= 0.75 and beyond chance)
+// and a seasonal strength of at least 0.1 (see docs/analyze.md).
+type SeasonCheck struct {
+	Period    int     `json:"period"`
+	Candidate int     `json:"candidate"`
+	Cycles    int     `json:"cycles"`
+	Z         float64 `json:"z"`
+	Agreement float64 `json:"agreement"`
+	Strength  float64 `json:"strength"`
+	Reason    string  `json:"reason"`
 }
 
 // Forecast is the point forecast and 95 % prediction interval for Horizon

@@ -103,48 +103,51 @@ func Analyze(in Input) (*Result, error) {
 		res.ACF = ACF(x, DefaultACFLags(len(x)))
 	})
 	wg.Go(func() {
-		res.Seasonality = seasonality(x, in.Period)
+		res.Seasonality, res.SeasonCheck = seasonality(x, in.Period)
 		period, indices := in.Period, []float64(nil)
 		if s := res.Seasonality; s != nil {
 			// The forecast starts from this decomposition rather than
 			// running it again.
 			period, indices = s.Period, s.Seasonal
 		}
-		res.Forecast = forecast(x, period, horizon, indices)
+		res.Forecast = forecast(x, filledAt(in.Values), period, horizon, indices)
 	})
 	wg.Wait()
 	return res, nil
 }
 
 // seasonality decomposes x with the given period, or with the detected one
-// when period is 0; nil when there is none or the decomposition fails.
-func seasonality(x []float64, period int) *Seasonality {
+// when period is 0; nil when there is none or the decomposition fails. It
+// also says why the season was taken or not.
+func seasonality(x []float64, period int) (*Seasonality, *SeasonCheck) {
 	detected := false
+	check := &SeasonCheck{Period: period, Candidate: period, Reason: "period given"}
 	if period == 0 {
-		p, ok := detectSeason(x) // ok: 2 <= p <= len(x)/2
-		if !ok {
-			return nil
+		check = detectSeason(x) // Period 0, or 2 <= Period <= len(x)/4
+		if check.Period == 0 {
+			return nil, check
 		}
-		period, detected = p, true
+		period, detected = check.Period, true
 	}
 	indices, strength, err := decompose(x, period) // strength in [0, 1]
 	if err != nil || len(indices) != period || !allFinite(indices) {
-		return nil
+		check.Period, check.Reason = 0, "decomposition failed"
+		return nil, check
 	}
 	return &Seasonality{
 		Period:   period,
 		Detected: detected,
 		Seasonal: indices,
 		Strength: strength,
-	}
+	}, check
 }
 
-// forecast runs the Holt-Winters model selection, starting the seasonal
+// forecast runs the forecast model selection, starting the seasonal
 // models from indices when given; nil only when its output is not finite
 // (holtwinters returns a forecast for every series Validate accepts, a
 // naive one for series too short to fit, so the error check is a guard).
-func forecast(x []float64, period, horizon int, indices []float64) *Forecast {
-	fc, err := predict(x, period, horizon, indices)
+func forecast(x []float64, filled []bool, period, horizon int, indices []float64) *Forecast {
+	fc, err := predict(x, filled, period, horizon, indices)
 	if err != nil || fc == nil {
 		return nil
 	}
@@ -159,6 +162,20 @@ func forecast(x []float64, period, horizon int, indices []float64) *Forecast {
 		}
 	}
 	return fc
+}
+
+// filledAt marks the gaps of values (nil when there is none).
+func filledAt(values []float64) []bool {
+	var out []bool
+	for i, v := range values {
+		if math.IsNaN(v) {
+			if out == nil {
+				out = make([]bool, len(values))
+			}
+			out[i] = true
+		}
+	}
+	return out
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -75,6 +75,12 @@ const (
 	clipZ = 2.5
 	// coverage is the nominal coverage of the interval.
 	coverage = 0.95
+	// thinSpan is how many horizons the evaluated span must hold for its
+	// error quantiles alone to make the interval: over fewer, the origins'
+	// forecasts overlap so much that the far quantiles rest on a few
+	// independent stretches, and the interval is widened towards the best
+	// exponential smoothing model's analytic one.
+	thinSpan = 20
 )
 
 // alphas are the smoothing weights of the simple exponential smoothing
@@ -94,6 +100,11 @@ type Options struct {
 	// Indices optionally gives the seasonal indices of x for Period, as
 	// holtwinters.Options.Indices.
 	Indices []float64
+	// Filled marks the samples of x that were gaps filled by the caller
+	// (nil: none). Their values are the caller's guess, so the evaluation
+	// does not count its forecasts of them: a forecast of an interpolated
+	// line is right too often.
+	Filled []bool
 }
 
 // Result is a forecast with its 95 % prediction interval.
@@ -126,6 +137,22 @@ type Result struct {
 // the package comment). It returns an error for an empty x, a NaN or
 // infinity in it, or invalid options.
 func Forecast(x []float64, opts Options) (*Result, error) {
+	// Samples filled after the last observed one are no evidence of
+	// anything: forecast from that sample, over the filled ones too.
+	if k := trailingFilled(opts.Filled); k > 0 && k < len(x) && opts.Horizon >= 1 {
+		inner := opts
+		inner.Horizon += k
+		inner.Filled = opts.Filled[:len(x)-k]
+		if opts.Period >= 2 && len(x)-k < 2*opts.Period {
+			inner.Period, inner.Indices = 0, nil
+		}
+		r, err := Forecast(x[:len(x)-k], inner)
+		if err != nil {
+			return nil, err
+		}
+		r.Mean, r.Lower, r.Upper = r.Mean[k:], r.Lower[k:], r.Upper[k:]
+		return r, nil
+	}
 	n, h := len(x), opts.Horizon
 	switch {
 	case n == 0:
@@ -167,7 +194,7 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	if nonNeg {
 		floor = -loc / scale
 	}
-	ev := newEvaluation(z, origins, h, floor)
+	ev := newEvaluation(z, origins, h, floor, opts.Filled)
 	ev.addSimple()
 	for _, c := range fitted {
 		ev.add(c.Model, c.Paths)
@@ -194,6 +221,9 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 		res.Params = best.Params
 	}
 	lo, hi := ev.quantiles(fc)
+	if best := bestAICc(fitted); best != nil {
+		widen(lo, hi, best.Variances(h), float64(n-origins[0])/float64(h))
+	}
 	for k := range h {
 		mu := fc.final[k]
 		res.Mean[k] = loc + scale*mu
@@ -227,6 +257,37 @@ func evalOrigins(n, h, period int) []int {
 	}
 	return out
 }
+
+// trailingFilled counts the filled samples at the end of a series.
+func trailingFilled(filled []bool) int {
+	k := 0
+	for i := len(filled) - 1; i >= 0 && filled[i]; i-- {
+		k++
+	}
+	return k
+}
+
+// widen moves the empirical error quantiles lo and hi towards the
+// analytic 95 % bounds of variances when the evaluated span held fewer
+// than thinSpan horizons: by the share of thinSpan missing, and only
+// outwards.
+func widen(lo, hi, variances []float64, horizons float64) {
+	w := 1 - math.Min(1, horizons/thinSpan)
+	if w <= 0 {
+		return
+	}
+	for k, v := range variances {
+		half := z975 * math.Sqrt(v)
+		if !(half > 0) || math.IsInf(half, 0) {
+			continue
+		}
+		lo[k] -= w * math.Max(0, lo[k]+half)
+		hi[k] += w * math.Max(0, half-hi[k])
+	}
+}
+
+// z975 is the standard normal 97.5 % quantile.
+const z975 = 1.959963984540054
 
 // analytic is the forecast of series too short to evaluate: the
 // holtwinters model with the lowest AICc and its analytic interval.

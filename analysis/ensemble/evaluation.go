@@ -13,6 +13,7 @@ type evaluation struct {
 	origins []int
 	h       int
 	floor   float64 // forecasts are clipped at it (-Inf: none)
+	filled  []bool  // samples not to score (nil: none)
 
 	names  []string
 	paths  [][]float64 // per candidate: len(origins)*h forecasts
@@ -24,9 +25,12 @@ type evaluation struct {
 // holtwinters.Candidate.Paths does.
 type pathFunc func(z []float64, origins []int, h int, out []float64)
 
-func newEvaluation(z []float64, origins []int, h int, floor float64) *evaluation {
-	return &evaluation{z: z, origins: origins, h: h, floor: floor}
+func newEvaluation(z []float64, origins []int, h int, floor float64, filled []bool) *evaluation {
+	return &evaluation{z: z, origins: origins, h: h, floor: floor, filled: filled}
 }
+
+// scored reports whether the sample at t counts in the evaluation.
+func (ev *evaluation) scored(t int) bool { return ev.filled == nil || !ev.filled[t] }
 
 // add evaluates one candidate.
 func (ev *evaluation) add(name string, paths pathFunc) {
@@ -49,15 +53,23 @@ func (ev *evaluation) add(name string, paths pathFunc) {
 	ev.scores = append(ev.scores, ev.mae(p))
 }
 
-// mae is the mean absolute error of forecasts laid out as paths.
+// mae is the mean absolute error of forecasts laid out as paths, over
+// the samples that count.
 func (ev *evaluation) mae(p []float64) float64 {
 	var s float64
+	c := 0
 	for i, o := range ev.origins {
 		for k, f := range p[i*ev.h : (i+1)*ev.h] {
-			s += math.Abs(ev.z[o+k] - f)
+			if ev.scored(o + k) {
+				s += math.Abs(ev.z[o+k] - f)
+				c++
+			}
 		}
 	}
-	return s / float64(len(p))
+	if c == 0 {
+		return 0
+	}
+	return s / float64(c)
 }
 
 // addSimple evaluates the candidates that need no fitting: the last
@@ -130,10 +142,13 @@ func (ev *evaluation) mean(members []int) combination {
 func (ev *evaluation) quantiles(c combination) (lo, hi []float64) {
 	h, o := ev.h, len(ev.origins)
 	lo, hi = make([]float64, h), make([]float64, h)
-	errs := make([]float64, o)
+	errs := make([]float64, 0, o)
 	for k := range h {
+		errs = errs[:0]
 		for i, org := range ev.origins {
-			errs[i] = ev.z[org+k] - c.paths[i*h+k]
+			if ev.scored(org + k) {
+				errs = append(errs, ev.z[org+k]-c.paths[i*h+k])
+			}
 		}
 		sort.Float64s(errs)
 		lo[k] = quantile(errs, (1-coverage)/2)

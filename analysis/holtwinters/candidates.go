@@ -133,3 +133,15 @@ func (c *Candidate) Paths(z []float64, origins []int, h int, out []float64) {
 		}
 	}
 }
+
+// Variances returns the analytic variances of the model's forecast errors
+// 1..h steps after the end of the series it was fitted to (as Forecast's
+// interval uses them, Hyndman et al. 2008, Table 6.1).
+func (c *Candidate) Variances(h int) []float64 {
+	f := c.f
+	mean, variance := make([]float64, h), make([]float64, h)
+	st := f.final
+	st.season = slices.Clone(f.final.season)
+	forecast(0, f.md, f.par, &st, mean, variance, c.Sigma2)
+	return variance
+}
