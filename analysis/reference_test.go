@@ -35,7 +35,11 @@ type refCase struct {
 			Period   int       `json:"period"`
 			Seasonal []float64 `json:"seasonal"`
 		} `json:"seasonality"`
+		Forecasts *struct {
+			HoltWinters []float64 `json:"holt_winters"`
+		} `json:"reference_forecasts"`
 	} `json:"reference"`
+	Future []float64 `json:"future"`
 }
 
 // loadCases reads every reference case; the test fails if there are none, so
@@ -223,5 +227,45 @@ func TestReferenceSeasonal(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no case has reference seasonal indices")
+	}
+}
+
+// TestReferenceForecast: on the held-out futures of the synthetic reference
+// cases, the forecast's mean absolute error is at most 0.8 times that of
+// statsmodels' damped Holt-Winters (geometric mean over cases, leaving out
+// exact forecasts, whose zero would decide the mean alone), and 85 to 99 %
+// of the held-out values fall inside the 95 % interval.
+func TestReferenceForecast(t *testing.T) {
+	var logRatio float64
+	var cases, inside, total int
+	for _, c := range loadCases(t) {
+		if c.Reference.Forecasts == nil || len(c.Future) == 0 {
+			continue
+		}
+		res, err := Analyze(caseInput(t, c))
+		if err != nil || res.Forecast == nil {
+			t.Fatalf("%s: Analyze: %v", c.Name, err)
+		}
+		fc := res.Forecast
+		ours, hw := mae(fc.Mean, c.Future), mae(c.Reference.Forecasts.HoltWinters, c.Future)
+		for i, y := range c.Future {
+			if y >= fc.Lower[i] && y <= fc.Upper[i] {
+				inside++
+			}
+		}
+		total += len(c.Future)
+		t.Logf("%-36s %-50s MAE ratio %.3f", c.Name, fc.Model, ours/hw)
+		if ours > 0 && hw > 0 {
+			logRatio += math.Log(ours / hw)
+			cases++
+		}
+	}
+	ratio, cover := math.Exp(logRatio/float64(cases)), float64(inside)/float64(total)
+	t.Logf("%d cases: MAE ratio to statsmodels' damped Holt-Winters %.4f, coverage %.3f", cases, ratio, cover)
+	if cases < 20 || ratio > 0.8 {
+		t.Errorf("MAE ratio %.4f over %d cases, want <= 0.8 over at least 20", ratio, cases)
+	}
+	if cover < 0.85 || cover > 0.99 {
+		t.Errorf("coverage %.3f, want 0.85 to 0.99", cover)
 	}
 }

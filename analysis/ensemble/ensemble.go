@@ -73,6 +73,9 @@ const (
 	// clipZ is where the robust smoothing clips a one-step error, in
 	// robust standard deviations of the series' steps.
 	clipZ = 2.5
+	// etsClipZ is where the exponential smoothing models' one-step errors
+	// are clipped: far enough out that only outliers are.
+	etsClipZ = 5
 	// coverage is the nominal coverage of the interval.
 	coverage = 0.95
 	// thinSpan is how many horizons the evaluated span must hold for its
@@ -196,8 +199,13 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	}
 	ev := newEvaluation(z, origins, h, floor, opts.Filled)
 	ev.addSimple()
+	_, sd := stepScales(z)
 	for _, c := range fitted {
-		ev.add(c.Model, c.Paths)
+		clip := math.Inf(1)
+		if sd > 0 {
+			clip = etsClipZ * sd
+		}
+		ev.add(c.Model, robust(c, clip))
 	}
 	fc := ev.combine()
 	res := &Result{
@@ -256,6 +264,12 @@ func evalOrigins(n, h, period int) []int {
 		}
 	}
 	return out
+}
+
+// robust returns the forecasts of c with its one-step errors clipped at
+// ±clip (see holtwinters.Candidate.Paths).
+func robust(c *holtwinters.Candidate, clip float64) pathFunc {
+	return func(z []float64, origins []int, h int, out []float64) { c.Paths(z, origins, h, out, clip) }
 }
 
 // trailingFilled counts the filled samples at the end of a series.

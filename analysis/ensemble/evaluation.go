@@ -2,6 +2,7 @@ package ensemble
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -77,13 +78,16 @@ func (ev *evaluation) mae(p []float64) float64 {
 // robust), and the median of the last samples.
 func (ev *evaluation) addSimple() {
 	ev.add("naive", naivePaths)
-	sd := stepScale(ev.z)
+	sd, _ := stepScales(ev.z)
 	for _, a := range alphas {
+		// The robust form first: where no spike tells them apart, the
+		// plain form is a duplicate, and the robust one is what the
+		// forecast should follow if a spike comes last.
 		tag := strconv.FormatFloat(a, 'f', -1, 64)
-		ev.add("ses_"+tag, sesPaths(a, math.Inf(1)))
 		if sd > 0 {
 			ev.add("robust_ses_"+tag, sesPaths(a, clipZ*sd))
 		}
+		ev.add("ses_"+tag, sesPaths(a, math.Inf(1)))
 	}
 	w := max(5, ev.h)
 	ev.add("median_"+strconv.Itoa(w), medianPaths(w))
@@ -105,6 +109,15 @@ func (ev *evaluation) combine() combination {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return ev.scores[order[a]] < ev.scores[order[b]] })
+	// A candidate that forecast the evaluation exactly as a better one did
+	// adds nothing to a mean but weight.
+	distinct := order[:0:0]
+	for _, i := range order {
+		if !slices.ContainsFunc(distinct, func(j int) bool { return slices.Equal(ev.paths[i], ev.paths[j]) }) {
+			distinct = append(distinct, i)
+		}
+	}
+	order = distinct
 	var best combination
 	for k := 1; k <= min(maxMembers, len(order)); k++ {
 		c := ev.mean(order[:k])
@@ -196,21 +209,28 @@ func medianPaths(w int) pathFunc {
 	}
 }
 
-// stepScale is a robust standard deviation of the series' steps
-// z[t]-z[t-1]: 1.4826 times their median absolute deviation.
-func stepScale(z []float64) float64 {
+// stepScales returns two scales of the series' steps z[t]-z[t-1]: mad,
+// 1.4826 times their median absolute deviation (their standard deviation
+// where they are normal), and wide, the larger of mad and their mean
+// absolute value, which quantised metrics need: their steps are mostly
+// zero, and a clip at a few MADs would clip every real move.
+func stepScales(z []float64) (mad, wide float64) {
 	if len(z) < 3 {
-		return 0
+		return 0, 0
 	}
 	d := make([]float64, len(z)-1)
+	var meanAbs float64
 	for i := range d {
 		d[i] = z[i+1] - z[i]
+		meanAbs += math.Abs(d[i])
 	}
+	meanAbs /= float64(len(d))
 	med := median(d, nil)
 	for i := range d {
 		d[i] = math.Abs(d[i] - med)
 	}
-	return 1.4826 * median(d, nil)
+	mad = 1.4826 * median(d, nil)
+	return mad, math.Max(mad, meanAbs)
 }
 
 func fill(dst []float64, v float64) {

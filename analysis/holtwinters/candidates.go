@@ -93,8 +93,11 @@ func Fit(z []float64, period int, indices []float64) ([]*Candidate, error) {
 // 1 <= t <= len(z)), into out[i*h:(i+1)*h] for the i-th origin: the
 // forecasts the model, with its fitted parameters, would have made at
 // those points. z must be the series the candidate was fitted to; out
-// holds len(origins)*h values.
-func (c *Candidate) Paths(z []float64, origins []int, h int, out []float64) {
+// holds len(origins)*h values. Each one-step error is clipped at ±clip
+// before it updates the states (+Inf: the model as fitted), the robust
+// filter of Gelper, Fried & Croux (2010) with a fixed bound: one outlier
+// then moves the states by at most the smoothing weights times clip.
+func (c *Candidate) Paths(z []float64, origins []int, h int, out []float64, clip float64) {
 	f := c.f
 	md, p := f.md, f.par
 	l, b := f.init.level, f.init.trend
@@ -112,7 +115,7 @@ func (c *Candidate) Paths(z []float64, origins []int, h int, out []float64) {
 				sv = s[t%m]
 			}
 			u := l + phi*b
-			e := z[t] - sv - u
+			e := math.Max(-clip, math.Min(clip, z[t]-sv-u))
 			b = phi*b + p.beta*e
 			l = u + p.alpha*e
 			if m > 0 {
