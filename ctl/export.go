@@ -43,6 +43,8 @@ func WriteStatus(w io.Writer, s *slapipev1.GetStatusResponse) error {
 	b.WriteString(indent(violationsTable(s.GetViolations())))
 	b.WriteString("\nPredictions\n")
 	b.WriteString(indent(predictionsTable(s.GetPredictions())))
+	b.WriteString("\nError budget\n")
+	b.WriteString(indent(budgetTable(s.GetBudget())))
 	b.WriteString("\nLast run\n")
 	if r := s.GetLastRun(); r != nil {
 		b.WriteString(indent(runsTable([]*slapipev1.Run{r})))

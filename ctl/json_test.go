@@ -103,6 +103,28 @@ func TestJSONShapes(t *testing.T) {
 			require.Equal(t, "memory-free", mem["name"])
 			require.Equal(t, ctltest.MemFreeMin, isNum(t, mem["min"], "min"))
 			require.Nil(t, mem["max"], "absent bound must be null")
+			require.Equal(t, 0.995, isNum(t, mem["target"], "target"))
+			require.Equal(t, float64(7*86400), isNum(t, mem["budget_window_seconds"], "the default window, explicit"))
+			disk := obj(t, objs[0], "target", "budget_window_seconds")
+			require.Nil(t, disk["target"], "no target: null")
+			require.Nil(t, disk["budget_window_seconds"], "no target: no window")
+		}},
+		{"budget", func(c *ctl.Client) error { return c.Budget(ctx) }, func(t *testing.T, doc map[string]any) {
+			objs := arr(t, obj(t, doc, "objectives")["objectives"])
+			require.Len(t, objs, 1, "one row per objective")
+			b := obj(t, objs[0], "objective", "target", "window_seconds", "budget_seconds", "spent_seconds",
+				"remaining_ratio", "burn_rate_1h", "burn_rate_6h", "exhaustion", "labels", "series")
+			require.Equal(t, ctltest.ViolatedObjective, b["objective"])
+			require.Equal(t, 0.995, isNum(t, b["target"], "target"))
+			require.Equal(t, float64(604800), isNum(t, b["window_seconds"], "window_seconds"))
+			require.Equal(t, float64(3024), isNum(t, b["budget_seconds"], "budget_seconds"))
+			require.Equal(t, ctltest.BudgetSpent, isNum(t, b["spent_seconds"], "the worst series' spending"))
+			require.Equal(t, 0.5, isNum(t, b["remaining_ratio"], "remaining_ratio"))
+			require.Equal(t, float64(24), isNum(t, b["burn_rate_1h"], "burn_rate_1h"))
+			require.Equal(t, float64(8), isNum(t, b["burn_rate_6h"], "burn_rate_6h"))
+			require.Equal(t, ctltest.BudgetExhausted, b["exhaustion"])
+			require.Equal(t, map[string]any{"instance": "backfill:9100"}, labelsOK(t, b["labels"]))
+			require.Equal(t, float64(2), isNum(t, b["series"], "series counted"))
 		}},
 		{"violations", func(c *ctl.Client) error { return c.Violations(ctx, "") }, func(t *testing.T, doc map[string]any) {
 			obj(t, doc, "stale", "windows")
@@ -239,7 +261,8 @@ func TestJSONShapes(t *testing.T) {
 			require.Equal(t, "failed", obj(t, runs[1])["status"])
 		}},
 		{"status", func(c *ctl.Client) error { return c.Status(ctx) }, func(t *testing.T, doc map[string]any) {
-			obj(t, doc, "sla", "violations", "predictions", "last_run")
+			obj(t, doc, "sla", "violations", "predictions", "budget", "last_run")
+			require.Len(t, arr(t, obj(t, doc["budget"], "objectives")["objectives"]), 1)
 			obj(t, doc["sla"], "objectives")
 			obj(t, doc["violations"], "stale", "windows")
 			obj(t, doc["predictions"], "stale", "horizon_seconds", "predictions")

@@ -22,6 +22,10 @@ type Objective struct {
 	Selector string   `json:"selector" yaml:"selector"`
 	Min      *float64 `json:"min" yaml:"min"`
 	Max      *float64 `json:"max" yaml:"max"`
+	// Target is the share of time within the bounds (0.999), nil for no
+	// error budget; BudgetWindowSeconds its window, 0 for the default (7d).
+	Target              *float64 `json:"target" yaml:"target"`
+	BudgetWindowSeconds *int64   `json:"budget_window_seconds" yaml:"budget_window_seconds"`
 }
 
 // slaDocument is the `sla get -o json` document (and the "sla" field of
@@ -35,18 +39,25 @@ type slaDocument struct {
 }
 
 type objectiveJSON struct {
-	Name     string `json:"name"`
-	Selector string `json:"selector"`
-	Min      *num   `json:"min"`
-	Max      *num   `json:"max"`
+	Name                string `json:"name"`
+	Selector            string `json:"selector"`
+	Min                 *num   `json:"min"`
+	Max                 *num   `json:"max"`
+	Target              *num   `json:"target"`
+	BudgetWindowSeconds *int64 `json:"budget_window_seconds"`
 }
 
 func toSLADocument(set *slapipev1.SLASet, warnings []string) slaDocument {
 	doc := slaDocument{Objectives: []objectiveJSON{}, Version: set.GetVersion(),
 		UpdatedAt: timeJSON(set.GetUpdatedAt()), Warnings: warnings}
 	for _, o := range set.GetObjectives() {
-		doc.Objectives = append(doc.Objectives, objectiveJSON{Name: o.GetName(), Selector: o.GetSelector(),
-			Min: numPtr(o.Min), Max: numPtr(o.Max)})
+		oj := objectiveJSON{Name: o.GetName(), Selector: o.GetSelector(), Min: numPtr(o.Min), Max: numPtr(o.Max),
+			Target: numPtr(o.Target)}
+		if o.Target != nil {
+			w := budgetWindowSeconds(o.GetBudgetWindowSeconds())
+			oj.BudgetWindowSeconds = &w
+		}
+		doc.Objectives = append(doc.Objectives, oj)
 	}
 	return doc
 }
@@ -86,7 +97,7 @@ func (c *Client) ValidateObjective(o Objective) error {
 	if o.Min != nil && o.Max != nil && *o.Min >= *o.Max {
 		return fmt.Errorf("max: must be greater than min (got %v <= %v)", *o.Max, *o.Min)
 	}
-	return nil
+	return validateBudget(o)
 }
 
 // ValidateSet checks every objective and that names are unique.
@@ -105,11 +116,19 @@ func (c *Client) ValidateSet(objs []Objective) error {
 }
 
 func toProto(o Objective) *slapipev1.Objective {
-	return &slapipev1.Objective{Name: o.Name, Selector: o.Selector, Min: o.Min, Max: o.Max}
+	p := &slapipev1.Objective{Name: o.Name, Selector: o.Selector, Min: o.Min, Max: o.Max, Target: o.Target}
+	if o.BudgetWindowSeconds != nil {
+		p.BudgetWindowSeconds = *o.BudgetWindowSeconds
+	}
+	return p
 }
 
 func fromProto(o *slapipev1.Objective) Objective {
-	return Objective{Name: o.GetName(), Selector: o.GetSelector(), Min: o.Min, Max: o.Max}
+	out := Objective{Name: o.GetName(), Selector: o.GetSelector(), Min: o.Min, Max: o.Max, Target: o.Target}
+	if w := o.GetBudgetWindowSeconds(); w != 0 {
+		out.BudgetWindowSeconds = &w
+	}
+	return out
 }
 
 // ReadSLAFile parses an SLA document (YAML or JSON, the `sla get -o json`
@@ -223,10 +242,14 @@ func slaTable(set *slapipev1.SLASet) string {
 	if len(set.GetObjectives()) == 0 {
 		return "The SLA set is empty: add an objective with `slapipe ctl sla add`.\n"
 	}
-	t := newTable("NAME", "SELECTOR", "MIN", "MAX")
+	t := newTable("NAME", "SELECTOR", "MIN", "MAX", "TARGET")
 	for _, o := range set.GetObjectives() {
 		u := selectorUnit(o.GetSelector())
-		t.row(o.GetName(), o.GetSelector(), u.bound(o.Min), u.bound(o.Max))
+		target := "-"
+		if o.Target != nil {
+			target = fmtTarget(o.GetTarget()) + " over " + fmtWindow(budgetWindowSeconds(o.GetBudgetWindowSeconds()))
+		}
+		t.row(o.GetName(), o.GetSelector(), u.bound(o.Min), u.bound(o.Max), target)
 	}
 	s := t.String()
 	if set.GetVersion() > 0 {

@@ -38,9 +38,9 @@ func TestTables(t *testing.T) {
 		rows [][]string
 	}{
 		{"sla get", func(c *ctl.Client) error { return c.SLAGet(ctx) }, [][]string{
-			{"NAME", "SELECTOR", "MIN", "MAX"},
+			{"NAME", "SELECTOR", "MIN", "MAX", "TARGET"},
 			// Bytes read with binary prefixes, counters as rates.
-			{"memory-free", "node_memory_MemFree_bytes", "256 MiB", "-"},
+			{"memory-free", "node_memory_MemFree_bytes", "256 MiB", "-", "99.5% over 7d"},
 			{"disk-write", "node_disk_written_bytes_total", "95.4 MiB/s"},
 		}},
 		{"violations", func(c *ctl.Client) error { return c.Violations(ctx, "") }, [][]string{
@@ -73,8 +73,12 @@ func TestTables(t *testing.T) {
 			{"history", "forecast", "95% interval"},
 			{"next 10m0s", "damped_seasonal"},
 		}},
+		{"budget", func(c *ctl.Client) error { return c.Budget(ctx) }, [][]string{
+			{"OBJECTIVE", "TARGET", "WINDOW", "BUDGET", "SPENT", "REMAINING", "BURN 1H", "BURN 6H", "EXHAUSTION"},
+			{"memory-free", "99.5%", "7d", "50m24s", "25m12s", "50.00%", "24", "8", `{instance="backfill:9100"} (of 2)`},
+		}},
 		{"status", func(c *ctl.Client) error { return c.Status(ctx) }, [][]string{
-			{"SLA set"}, {"Violations"}, {"Predictions"}, {"Last run"},
+			{"SLA set"}, {"Violations"}, {"Predictions"}, {"Error budget"}, {"Last run"},
 			{"memory-free", "91.67%"},
 		}},
 		{"etl run", func(c *ctl.Client) error { return c.ETLRun(ctx, nil) }, [][]string{
@@ -207,6 +211,7 @@ func TestReadSLAFile(t *testing.T) {
 	}{
 		{"yaml", "objectives:\n  - name: a\n    selector: node_load1\n    max: 4\n  - name: b\n    selector: up\n    min: 1\n    max: null\n", "", 2},
 		{"json", `{"objectives": [{"name": "a", "selector": "node_load1", "min": null, "max": 4}], "version": 3}`, "", 1},
+		{"budget", "objectives:\n  - {name: a, selector: up, min: 1, target: 0.999, budget_window_seconds: 86400}\n", "", 1},
 		{"unknown key", "objectives: []\nobjective: []\n", `field objective not found`, 0},
 		{"unknown objective key", "objectives:\n  - name: a\n    selector: up\n    maximum: 3\n", `field maximum not found`, 0},
 		{"empty", "", "is empty", 0},

@@ -144,6 +144,7 @@ type statusJSON struct {
 	SLA         slaDocument     `json:"sla"`
 	Violations  violationsJSON  `json:"violations"`
 	Predictions predictionsJSON `json:"predictions"`
+	Budget      budgetJSON      `json:"budget"`
 	LastRun     *runJSON        `json:"last_run"`
 }
 
@@ -159,7 +160,7 @@ func (c *Client) Status(ctx context.Context) error {
 	if c.json() {
 		return writeJSON(c.opts.Stdout, statusJSON{SLA: toSLADocument(s.GetSet(), nil),
 			Violations: toViolationsJSON(s.GetViolations()), Predictions: toPredictionsJSON(s.GetPredictions()),
-			LastRun: toRunJSON(s.GetLastRun())})
+			Budget: toBudgetJSON(s.GetBudget()), LastRun: toRunJSON(s.GetLastRun())})
 	}
 	return WriteStatus(c.opts.Stdout, s)
 }

@@ -3,6 +3,9 @@ package slamanager
 import (
 	"context"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // evalLoop evaluates the current set every EvaluationInterval, and at once
@@ -32,8 +35,8 @@ func (m *Manager) requestEvaluation() {
 	}
 }
 
-// evaluate computes the violations and predictions of the current set;
-// both update the exported metrics as they are computed. Failures are
+// evaluate computes the violations, budgets and predictions of the current
+// set and exports them. Failures are
 // logged: the metrics keep the last answers, and their age says so.
 func (m *Manager) evaluate(ctx context.Context) {
 	set, err := m.currentSet(ctx)
@@ -41,8 +44,13 @@ func (m *Manager) evaluate(ctx context.Context) {
 		m.log.Warn("evaluation skipped", "err", err)
 		return
 	}
-	if _, err := m.violations(ctx, set); err != nil {
+	v, err := m.violations(ctx, set)
+	if err != nil {
 		m.log.Warn("evaluation without violations", "err", err)
+	} else if b, err := m.budgets(ctx, set, v); err == nil {
+		m.exp.setBudget(b)
+	} else if status.Code(err) != codes.Unimplemented {
+		m.log.Warn("evaluation without budgets", "err", err)
 	}
 	if _, err := m.predictions(ctx, set); err != nil {
 		m.log.Warn("evaluation without predictions", "err", err)

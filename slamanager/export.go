@@ -59,11 +59,22 @@ var (
 		"Seconds from now to the first forecast point outside the bounds (0 when already past); absent when the forecast stays inside.")
 	famAge = newFamily("slapipe_sla_evaluation_age_seconds",
 		"Age of what the slapipe_sla_* series show, by kind: violations (counted from Prometheus), predictions (the forecast they come from).")
+	famBudget = newFamily("slapipe_sla_budget_seconds",
+		"Error budget: the time out of range the objective's target allows over its budget window.")
+	famSpent = newFamily("slapipe_sla_budget_spent_seconds",
+		"Time out of range within the budget window.")
+	famRemaining = newFamily("slapipe_sla_budget_remaining_ratio",
+		"1 - spent/budget: 1 untouched, 0 spent, negative overspent.")
+	famBurn = newFamily("slapipe_sla_budget_burn_rate",
+		"Share of time out of range over the trailing window (5m, 30m, 1h, 6h) divided by the share the target allows.")
+	famExhaustion = newFamily("slapipe_sla_budget_exhaustion_timestamp_seconds",
+		"When the remaining budget is spent at the 1 h burn rate (Unix seconds); absent when nothing burns.")
 	famOmitted = newFamily("slapipe_sla_series_omitted",
 		"Objective and series pairs left out of the slapipe_sla_* families by the export limit.")
 )
 
-var families = []*family{famCompliance, famSecondsOut, famOutNow, famProbability, famCrossing, famAge, famOmitted}
+var families = []*family{famCompliance, famSecondsOut, famOutNow, famProbability, famCrossing, famAge,
+	famBudget, famSpent, famRemaining, famBurn, famExhaustion, famOmitted}
 
 // slaCollector exports the latest evaluation. Its series are rebuilt from
 // the latest answers at every scrape, so series that left an answer (a
@@ -72,9 +83,16 @@ type slaCollector struct {
 	step time.Duration
 	now  func() time.Time
 
-	mu   sync.Mutex
-	viol *slapipev1.GetViolationsResponse
-	pred *slapipev1.GetPredictionsResponse
+	mu     sync.Mutex
+	viol   *slapipev1.GetViolationsResponse
+	pred   *slapipev1.GetPredictionsResponse
+	budget *slapipev1.GetBudgetResponse
+}
+
+func (c *slaCollector) setBudget(b *slapipev1.GetBudgetResponse) {
+	c.mu.Lock()
+	c.budget = b
+	c.mu.Unlock()
 }
 
 func (c *slaCollector) setViolations(v *slapipev1.GetViolationsResponse) {
@@ -99,7 +117,7 @@ func (c *slaCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *slaCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	viol, pred := c.viol, c.pred
+	viol, pred, budget := c.viol, c.pred, c.budget
 	c.mu.Unlock()
 	now := c.now()
 	lim := &seriesLimit{seen: map[string]bool{}, omitted: map[string]bool{}}
@@ -148,6 +166,21 @@ func (c *slaCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if ts := pred.GetComputedAt(); ts != nil {
 			emit(famAge, max(0, now.Sub(ts.AsTime()).Seconds()), []string{labelKind}, []string{"predictions"})
+		}
+	}
+	for _, b := range budget.GetBudgets() {
+		names, values, ok := lim.labels(b.GetObjective(), b.GetMetric(), b.GetLabels())
+		if !ok {
+			continue
+		}
+		emit(famBudget, b.GetBudgetSeconds(), names, values)
+		emit(famSpent, b.GetSpentSeconds(), names, values)
+		emit(famRemaining, b.GetRemainingRatio(), names, values)
+		for i, v := range []float64{b.GetBurnRate_5M(), b.GetBurnRate_30M(), b.GetBurnRate_1H(), b.GetBurnRate_6H()} {
+			emit(famBurn, v, append(names, labelWindow), append(values, burnWindows[i].name))
+		}
+		if e := b.GetExhaustion(); e != nil {
+			emit(famExhaustion, float64(e.AsTime().UnixMilli())/1e3, names, values)
 		}
 	}
 	emit(famOmitted, float64(len(lim.omitted)), nil, nil)

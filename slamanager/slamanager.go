@@ -144,6 +144,10 @@ type Manager struct {
 	vcache  *violationsCache
 	vdownTo time.Time // Prometheus considered down until then
 
+	bmu     sync.Mutex           // serialises saveMinutes
+	written map[string]time.Time // objectiveKey -> end of the minutes stored
+	pruned  time.Time            // last pruning of old minutes
+
 	addrMu    sync.Mutex
 	addr      net.Addr
 	ready     chan struct{}
@@ -214,6 +218,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		now:     time.Now,
 		ready:   make(chan struct{}),
 		kick:    make(chan struct{}, 1),
+		written: map[string]time.Time{},
 	}
 	met, err := newMetrics(deps.Registerer)
 	if err != nil {

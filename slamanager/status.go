@@ -27,6 +27,14 @@ func (m *Manager) GetStatus(ctx context.Context, _ *slapipev1.GetStatusRequest) 
 			return nil
 		}
 		resp.Violations = v
+		b, err := m.budgets(ctx, set, v)
+		if err != nil {
+			if status.Code(err) != codes.Unimplemented {
+				m.log.Warn("status without budgets", "err", err)
+			}
+			return nil
+		}
+		resp.Budget = b
 		return nil
 	})
 	g.Go(func() error {

@@ -22,6 +22,8 @@ import (
 type violationsCache struct {
 	key  string
 	resp *slapipev1.GetViolationsResponse
+	// minutes are the pull's time out of range per minute, for budgets.
+	minutes []objectiveMinutes
 	// saved is set by the one caller that stores the snapshot, so the
 	// store's latency is not inside the shared, time-bounded computation.
 	saved atomic.Bool
@@ -79,6 +81,7 @@ func (m *Manager) violations(ctx context.Context, set *slapipev1.SLASet) (*slapi
 				c := r.Val.(*violationsCache)
 				if c.saved.CompareAndSwap(false, true) {
 					m.saveSnapshot(ctx, c.resp)
+					m.saveMinutes(ctx, c.minutes)
 				}
 				return c.resp, nil
 			}
@@ -128,7 +131,7 @@ func (m *Manager) computeViolations(parent context.Context, set *slapipev1.SLASe
 		m.met.promFailures.Inc()
 		return nil, err
 	}
-	c := &violationsCache{key: key, resp: countViolations(pulls, end, m.now())}
+	c := &violationsCache{key: key, resp: countViolations(pulls, end, m.now()), minutes: countMinutes(pulls, end)}
 	m.met.violationsComputed.Inc()
 	m.vmu.Lock()
 	m.vcache = c

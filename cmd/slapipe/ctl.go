@@ -73,7 +73,7 @@ menu; with a subcommand it prints a table (-o table) or JSON (-o json).`,
 	pf.DurationVar(&f.timeout, "timeout", ctl.DefaultTimeout, "deadline of each call (ETL runs are followed until they end)")
 
 	cmd.AddCommand(
-		ctlStatus(a, f), ctlViolations(a, f), ctlPrediction(a, f), ctlMetrics(a, f),
+		ctlStatus(a, f), ctlViolations(a, f), ctlPrediction(a, f), ctlBudget(a, f), ctlMetrics(a, f),
 		ctlSeriesCommand(a, f, "stats", "Window statistics (1h, 3h, 12h) of the series of a metric",
 			func(ctx context.Context, c *ctl.Client, q ctl.Query) error { return c.Stats(ctx, q) }),
 		ctlSeriesCommand(a, f, "metadata", "Stationarity (ADF), autocorrelation and season of the series of a metric",
@@ -91,6 +91,15 @@ func ctlStatus(a *app, f *ctlFlags) *cobra.Command {
 		Short: "SLA set, violations per window, predictions and the last run at once",
 		Args:  cobra.NoArgs,
 		RunE:  f.do(a, func(ctx context.Context, c *ctl.Client, _ []string) error { return c.Status(ctx) }),
+	}
+}
+
+func ctlBudget(a *app, f *ctlFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "budget",
+		Short: "Error budget of every objective with a target: spent, remaining, burn rates, exhaustion",
+		Args:  cobra.NoArgs,
+		RunE:  f.do(a, func(ctx context.Context, c *ctl.Client, _ []string) error { return c.Budget(ctx) }),
 	}
 }
 

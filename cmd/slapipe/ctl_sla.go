@@ -55,9 +55,9 @@ func ctlSLASet(a *app, f *ctlFlags) *cobra.Command {
 
 func ctlSLAAdd(a *app, f *ctlFlags) *cobra.Command {
 	var o ctl.Objective
-	var minS, maxS string
+	var minS, maxS, targetS, windowS string
 	cmd := &cobra.Command{
-		Use:     "add --name N --selector S [--min X] [--max Y]",
+		Use:     "add --name N --selector S [--min X] [--max Y] [--target T [--budget-window W]]",
 		Short:   "Add one objective (at least one bound)",
 		Example: `  slapipe ctl sla add --name load --selector 'node_load1{instance="host:9100"}' --max 4`,
 		Args:    cobra.NoArgs,
@@ -69,6 +69,9 @@ func ctlSLAAdd(a *app, f *ctlFlags) *cobra.Command {
 			if o.Max, err = ctl.ParseBound(maxS); err != nil {
 				return usagef("invalid --max: %v", err)
 			}
+			if o.Target, o.BudgetWindowSeconds, err = ctl.ParseBudget(targetS, windowS); err != nil {
+				return usageError{err}
+			}
 			return c.SLAAdd(ctx, o)
 		}),
 	}
@@ -76,5 +79,7 @@ func ctlSLAAdd(a *app, f *ctlFlags) *cobra.Command {
 	cmd.Flags().StringVar(&o.Selector, "selector", "", `PromQL selector, e.g. node_filesystem_avail_bytes{mountpoint="/"}`)
 	cmd.Flags().StringVar(&minS, "min", "", "lower bound (e.g. 256Mi, 1e9)")
 	cmd.Flags().StringVar(&maxS, "max", "", "upper bound")
+	cmd.Flags().StringVar(&targetS, "target", "", "share of time within the bounds, for an error budget (0.999 or 99.9%)")
+	cmd.Flags().StringVar(&windowS, "budget-window", "", "error budget window (e.g. 7d, 30d, 12h; default 7d)")
 	return cmd
 }

@@ -28,6 +28,7 @@ type SLA struct {
 	Set         *slapipev1.SLASet
 	Violations  *slapipev1.GetViolationsResponse
 	Predictions *slapipev1.GetPredictionsResponse
+	Budget      *slapipev1.GetBudgetResponse
 	Metrics     []*slapipev1.PromMetric
 	Runs        []*slapipev1.Run
 	// ETL is streamed by RunETL, one message each.
@@ -59,6 +60,8 @@ func validate(objs []*slapipev1.Objective) error {
 			return status.Errorf(codes.InvalidArgument, "objectives[%d]: give min or max", i)
 		case o.Min != nil && o.Max != nil && *o.Min >= *o.Max:
 			return status.Errorf(codes.InvalidArgument, "objectives[%d].max: must be greater than min (got %v <= %v)", i, *o.Max, *o.Min)
+		case o.Target != nil && !(o.GetTarget() > 0 && o.GetTarget() < 1):
+			return status.Errorf(codes.InvalidArgument, "objectives[%d].target: must be between 0 and 1, both excluded (got %g)", i, o.GetTarget())
 		}
 		seen[o.GetName()] = true
 	}
@@ -164,6 +167,13 @@ func (s *SLA) GetPredictions(context.Context, *slapipev1.GetPredictionsRequest) 
 	return proto.Clone(s.Predictions).(*slapipev1.GetPredictionsResponse), nil
 }
 
+// GetBudget returns Budget.
+func (s *SLA) GetBudget(context.Context, *slapipev1.GetBudgetRequest) (*slapipev1.GetBudgetResponse, error) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	return proto.Clone(s.Budget).(*slapipev1.GetBudgetResponse), nil
+}
+
 // GetStatus combines the set, the violations, the predictions and the
 // newest run.
 func (s *SLA) GetStatus(context.Context, *slapipev1.GetStatusRequest) (*slapipev1.GetStatusResponse, error) {
@@ -171,7 +181,8 @@ func (s *SLA) GetStatus(context.Context, *slapipev1.GetStatusRequest) (*slapipev
 	defer s.Mu.Unlock()
 	v, _ := s.violations("")
 	out := &slapipev1.GetStatusResponse{Set: proto.Clone(s.Set).(*slapipev1.SLASet), Violations: v,
-		Predictions: proto.Clone(s.Predictions).(*slapipev1.GetPredictionsResponse)}
+		Predictions: proto.Clone(s.Predictions).(*slapipev1.GetPredictionsResponse),
+		Budget:      proto.Clone(s.Budget).(*slapipev1.GetBudgetResponse)}
 	if len(s.Runs) > 0 {
 		out.LastRun = s.Runs[0]
 	}

@@ -26,6 +26,11 @@ const (
 	PredictedCrossing = "2025-06-01T12:07:30Z"
 	DiskSeriesSDA     = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 	MemSeries         = "00112233445566778899aabbccddeeff"
+	// BudgetSpent is what the worst series of memory-free spent of its
+	// budget (3024 s: 0.5 % of 7 days); at a 1 h burn rate of 24 (0.12 s out
+	// per second) the 1512 s left last 3.5 h.
+	BudgetSpent     = 1512.0
+	BudgetExhausted = "2025-06-01T15:30:00Z"
 )
 
 func f(v float64) *float64 { return &v }
@@ -36,7 +41,7 @@ func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 func DefaultObjectives() []*slapipev1.Objective {
 	return []*slapipev1.Objective{
 		{Name: "disk-write", Selector: "node_disk_written_bytes_total", Max: f(100e6)},
-		{Name: "memory-free", Selector: "node_memory_MemFree_bytes", Min: f(MemFreeMin)},
+		{Name: "memory-free", Selector: "node_memory_MemFree_bytes", Min: f(MemFreeMin), Target: f(0.995)},
 		{Name: "filesystem-avail", Selector: `node_filesystem_avail_bytes{mountpoint="/"}`, Min: f(1073741824)},
 		{Name: "memory-active", Selector: "node_memory_Active_bytes", Max: f(17179869184)},
 		{Name: "net-rx-packets", Selector: "node_network_receive_packets_total", Max: f(50000)},
@@ -95,6 +100,15 @@ func NewSLA() *SLA {
 					Labels: map[string]string{"instance": "backfill:9100"}, Probability: 0.02, Min: 3e8, Max: 4e8,
 					Mean: 3.5e8, Model: "damped_seasonal"},
 			}},
+		Budget: &slapipev1.GetBudgetResponse{ComputedAt: ts(Now), Budgets: []*slapipev1.Budget{
+			{Objective: ViolatedObjective, Metric: "node_memory_MemFree_bytes", SeriesId: "other",
+				Labels: map[string]string{"instance": "other:9100"}, Target: 0.995, WindowSeconds: 604800,
+				BudgetSeconds: 3024, SpentSeconds: 300, RemainingRatio: 1 - 300.0/3024},
+			{Objective: ViolatedObjective, Metric: "node_memory_MemFree_bytes", SeriesId: MemSeries,
+				Labels: map[string]string{"instance": "backfill:9100"}, Target: 0.995, WindowSeconds: 604800,
+				BudgetSeconds: 3024, SpentSeconds: BudgetSpent, RemainingRatio: 0.5, BurnRate_5M: 30, BurnRate_30M: 28,
+				BurnRate_1H: 24, BurnRate_6H: 8, Exhaustion: ts(Now.Add(3*time.Hour + 30*time.Minute))},
+		}},
 		Metrics: []*slapipev1.PromMetric{
 			{Name: "node_memory_MemFree_bytes", Type: "gauge", Help: "Memory information field MemFree_bytes.", Series: 1},
 			{Name: "node_disk_written_bytes_total", Type: "counter", Help: "The total number of bytes written successfully.", Series: 2},

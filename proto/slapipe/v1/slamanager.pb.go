@@ -28,11 +28,17 @@ type Objective struct {
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// selector is a metric name with optional label matchers,
 	// e.g. node_filesystem_avail_bytes{mountpoint="/"}.
-	Selector      string   `protobuf:"bytes,2,opt,name=selector,proto3" json:"selector,omitempty"`
-	Min           *float64 `protobuf:"fixed64,3,opt,name=min,proto3,oneof" json:"min,omitempty"`
-	Max           *float64 `protobuf:"fixed64,4,opt,name=max,proto3,oneof" json:"max,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Selector string   `protobuf:"bytes,2,opt,name=selector,proto3" json:"selector,omitempty"`
+	Min      *float64 `protobuf:"fixed64,3,opt,name=min,proto3,oneof" json:"min,omitempty"`
+	Max      *float64 `protobuf:"fixed64,4,opt,name=max,proto3,oneof" json:"max,omitempty"`
+	// target is the share of time the series must stay within the bounds,
+	// e.g. 0.999; absent means no error budget.
+	Target *float64 `protobuf:"fixed64,5,opt,name=target,proto3,oneof" json:"target,omitempty"`
+	// budget_window_seconds is the trailing window of the error budget; 0
+	// means the default, 7 days.
+	BudgetWindowSeconds int64 `protobuf:"varint,6,opt,name=budget_window_seconds,json=budgetWindowSeconds,proto3" json:"budget_window_seconds,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Objective) Reset() {
@@ -89,6 +95,20 @@ func (x *Objective) GetMin() float64 {
 func (x *Objective) GetMax() float64 {
 	if x != nil && x.Max != nil {
 		return *x.Max
+	}
+	return 0
+}
+
+func (x *Objective) GetTarget() float64 {
+	if x != nil && x.Target != nil {
+		return *x.Target
+	}
+	return 0
+}
+
+func (x *Objective) GetBudgetWindowSeconds() int64 {
+	if x != nil {
+		return x.BudgetWindowSeconds
 	}
 	return 0
 }
@@ -1263,6 +1283,7 @@ type GetStatusResponse struct {
 	Violations    *GetViolationsResponse  `protobuf:"bytes,2,opt,name=violations,proto3" json:"violations,omitempty"`
 	Predictions   *GetPredictionsResponse `protobuf:"bytes,3,opt,name=predictions,proto3" json:"predictions,omitempty"`
 	LastRun       *Run                    `protobuf:"bytes,4,opt,name=last_run,json=lastRun,proto3" json:"last_run,omitempty"`
+	Budget        *GetBudgetResponse      `protobuf:"bytes,5,opt,name=budget,proto3" json:"budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1325,19 +1346,291 @@ func (x *GetStatusResponse) GetLastRun() *Run {
 	return nil
 }
 
+func (x *GetStatusResponse) GetBudget() *GetBudgetResponse {
+	if x != nil {
+		return x.Budget
+	}
+	return nil
+}
+
+type GetBudgetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBudgetRequest) Reset() {
+	*x = GetBudgetRequest{}
+	mi := &file_slapipe_v1_slamanager_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBudgetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBudgetRequest) ProtoMessage() {}
+
+func (x *GetBudgetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_slapipe_v1_slamanager_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBudgetRequest.ProtoReflect.Descriptor instead.
+func (*GetBudgetRequest) Descriptor() ([]byte, []int) {
+	return file_slapipe_v1_slamanager_proto_rawDescGZIP(), []int{21}
+}
+
+// Budget is the error budget of one series of one objective: the time out
+// of range the target allows over the window, and how it is being spent.
+type Budget struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Objective     string                 `protobuf:"bytes,1,opt,name=objective,proto3" json:"objective,omitempty"`
+	Metric        string                 `protobuf:"bytes,2,opt,name=metric,proto3" json:"metric,omitempty"`
+	Labels        map[string]string      `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	SeriesId      string                 `protobuf:"bytes,4,opt,name=series_id,json=seriesId,proto3" json:"series_id,omitempty"`
+	Target        float64                `protobuf:"fixed64,5,opt,name=target,proto3" json:"target,omitempty"`
+	WindowSeconds int64                  `protobuf:"varint,6,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
+	// budget_seconds is (1 - target) * window_seconds.
+	BudgetSeconds float64 `protobuf:"fixed64,7,opt,name=budget_seconds,json=budgetSeconds,proto3" json:"budget_seconds,omitempty"`
+	// spent_seconds is the time out of range within the window.
+	SpentSeconds float64 `protobuf:"fixed64,8,opt,name=spent_seconds,json=spentSeconds,proto3" json:"spent_seconds,omitempty"`
+	// remaining_ratio is 1 - spent/budget; negative once overspent.
+	RemainingRatio float64 `protobuf:"fixed64,9,opt,name=remaining_ratio,json=remainingRatio,proto3" json:"remaining_ratio,omitempty"`
+	// burn rates: the share of time out of range over the trailing window
+	// divided by the share the target allows (1 spends the budget exactly
+	// over the budget window).
+	BurnRate_5M  float64 `protobuf:"fixed64,10,opt,name=burn_rate_5m,json=burnRate5m,proto3" json:"burn_rate_5m,omitempty"`
+	BurnRate_30M float64 `protobuf:"fixed64,11,opt,name=burn_rate_30m,json=burnRate30m,proto3" json:"burn_rate_30m,omitempty"`
+	BurnRate_1H  float64 `protobuf:"fixed64,12,opt,name=burn_rate_1h,json=burnRate1h,proto3" json:"burn_rate_1h,omitempty"`
+	BurnRate_6H  float64 `protobuf:"fixed64,13,opt,name=burn_rate_6h,json=burnRate6h,proto3" json:"burn_rate_6h,omitempty"`
+	// exhaustion is when the remaining budget is spent at the 1 h burn rate;
+	// absent when nothing is burning, computed_at when already spent.
+	Exhaustion    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=exhaustion,proto3,oneof" json:"exhaustion,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Budget) Reset() {
+	*x = Budget{}
+	mi := &file_slapipe_v1_slamanager_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Budget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Budget) ProtoMessage() {}
+
+func (x *Budget) ProtoReflect() protoreflect.Message {
+	mi := &file_slapipe_v1_slamanager_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Budget.ProtoReflect.Descriptor instead.
+func (*Budget) Descriptor() ([]byte, []int) {
+	return file_slapipe_v1_slamanager_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Budget) GetObjective() string {
+	if x != nil {
+		return x.Objective
+	}
+	return ""
+}
+
+func (x *Budget) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *Budget) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Budget) GetSeriesId() string {
+	if x != nil {
+		return x.SeriesId
+	}
+	return ""
+}
+
+func (x *Budget) GetTarget() float64 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *Budget) GetWindowSeconds() int64 {
+	if x != nil {
+		return x.WindowSeconds
+	}
+	return 0
+}
+
+func (x *Budget) GetBudgetSeconds() float64 {
+	if x != nil {
+		return x.BudgetSeconds
+	}
+	return 0
+}
+
+func (x *Budget) GetSpentSeconds() float64 {
+	if x != nil {
+		return x.SpentSeconds
+	}
+	return 0
+}
+
+func (x *Budget) GetRemainingRatio() float64 {
+	if x != nil {
+		return x.RemainingRatio
+	}
+	return 0
+}
+
+func (x *Budget) GetBurnRate_5M() float64 {
+	if x != nil {
+		return x.BurnRate_5M
+	}
+	return 0
+}
+
+func (x *Budget) GetBurnRate_30M() float64 {
+	if x != nil {
+		return x.BurnRate_30M
+	}
+	return 0
+}
+
+func (x *Budget) GetBurnRate_1H() float64 {
+	if x != nil {
+		return x.BurnRate_1H
+	}
+	return 0
+}
+
+func (x *Budget) GetBurnRate_6H() float64 {
+	if x != nil {
+		return x.BurnRate_6H
+	}
+	return 0
+}
+
+func (x *Budget) GetExhaustion() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Exhaustion
+	}
+	return nil
+}
+
+type GetBudgetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Budgets       []*Budget              `protobuf:"bytes,1,rep,name=budgets,proto3" json:"budgets,omitempty"`
+	ComputedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
+	Stale         bool                   `protobuf:"varint,3,opt,name=stale,proto3" json:"stale,omitempty"`
+	AgeSeconds    float64                `protobuf:"fixed64,4,opt,name=age_seconds,json=ageSeconds,proto3" json:"age_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBudgetResponse) Reset() {
+	*x = GetBudgetResponse{}
+	mi := &file_slapipe_v1_slamanager_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBudgetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBudgetResponse) ProtoMessage() {}
+
+func (x *GetBudgetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_slapipe_v1_slamanager_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBudgetResponse.ProtoReflect.Descriptor instead.
+func (*GetBudgetResponse) Descriptor() ([]byte, []int) {
+	return file_slapipe_v1_slamanager_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetBudgetResponse) GetBudgets() []*Budget {
+	if x != nil {
+		return x.Budgets
+	}
+	return nil
+}
+
+func (x *GetBudgetResponse) GetComputedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ComputedAt
+	}
+	return nil
+}
+
+func (x *GetBudgetResponse) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
+func (x *GetBudgetResponse) GetAgeSeconds() float64 {
+	if x != nil {
+		return x.AgeSeconds
+	}
+	return 0
+}
+
 var File_slapipe_v1_slamanager_proto protoreflect.FileDescriptor
 
 const file_slapipe_v1_slamanager_proto_rawDesc = "" +
 	"\n" +
 	"\x1bslapipe/v1/slamanager.proto\x12\n" +
-	"slapipe.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19slapipe/v1/analysis.proto\"y\n" +
+	"slapipe.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19slapipe/v1/analysis.proto\"\xd5\x01\n" +
 	"\tObjective\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bselector\x18\x02 \x01(\tR\bselector\x12\x15\n" +
 	"\x03min\x18\x03 \x01(\x01H\x00R\x03min\x88\x01\x01\x12\x15\n" +
-	"\x03max\x18\x04 \x01(\x01H\x01R\x03max\x88\x01\x01B\x06\n" +
+	"\x03max\x18\x04 \x01(\x01H\x01R\x03max\x88\x01\x01\x12\x1b\n" +
+	"\x06target\x18\x05 \x01(\x01H\x02R\x06target\x88\x01\x01\x122\n" +
+	"\x15budget_window_seconds\x18\x06 \x01(\x03R\x13budgetWindowSecondsB\x06\n" +
 	"\x04_minB\x06\n" +
-	"\x04_max\"\x94\x01\n" +
+	"\x04_maxB\t\n" +
+	"\a_target\"\x94\x01\n" +
 	"\x06SLASet\x125\n" +
 	"\n" +
 	"objectives\x18\x01 \x03(\v2\x15.slapipe.v1.ObjectiveR\n" +
@@ -1440,14 +1733,48 @@ const file_slapipe_v1_slamanager_proto_rawDesc = "" +
 	"\x06run_id\x18\x05 \x01(\tR\x05runId\x12;\n" +
 	"\vcomputed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"computedAt\"\x12\n" +
-	"\x10GetStatusRequest\"\xee\x01\n" +
+	"\x10GetStatusRequest\"\xa5\x02\n" +
 	"\x11GetStatusResponse\x12$\n" +
 	"\x03set\x18\x01 \x01(\v2\x12.slapipe.v1.SLASetR\x03set\x12A\n" +
 	"\n" +
 	"violations\x18\x02 \x01(\v2!.slapipe.v1.GetViolationsResponseR\n" +
 	"violations\x12D\n" +
 	"\vpredictions\x18\x03 \x01(\v2\".slapipe.v1.GetPredictionsResponseR\vpredictions\x12*\n" +
-	"\blast_run\x18\x04 \x01(\v2\x0f.slapipe.v1.RunR\alastRun2\xfe\x05\n" +
+	"\blast_run\x18\x04 \x01(\v2\x0f.slapipe.v1.RunR\alastRun\x125\n" +
+	"\x06budget\x18\x05 \x01(\v2\x1d.slapipe.v1.GetBudgetResponseR\x06budget\"\x12\n" +
+	"\x10GetBudgetRequest\"\xdc\x04\n" +
+	"\x06Budget\x12\x1c\n" +
+	"\tobjective\x18\x01 \x01(\tR\tobjective\x12\x16\n" +
+	"\x06metric\x18\x02 \x01(\tR\x06metric\x126\n" +
+	"\x06labels\x18\x03 \x03(\v2\x1e.slapipe.v1.Budget.LabelsEntryR\x06labels\x12\x1b\n" +
+	"\tseries_id\x18\x04 \x01(\tR\bseriesId\x12\x16\n" +
+	"\x06target\x18\x05 \x01(\x01R\x06target\x12%\n" +
+	"\x0ewindow_seconds\x18\x06 \x01(\x03R\rwindowSeconds\x12%\n" +
+	"\x0ebudget_seconds\x18\a \x01(\x01R\rbudgetSeconds\x12#\n" +
+	"\rspent_seconds\x18\b \x01(\x01R\fspentSeconds\x12'\n" +
+	"\x0fremaining_ratio\x18\t \x01(\x01R\x0eremainingRatio\x12 \n" +
+	"\fburn_rate_5m\x18\n" +
+	" \x01(\x01R\n" +
+	"burnRate5m\x12\"\n" +
+	"\rburn_rate_30m\x18\v \x01(\x01R\vburnRate30m\x12 \n" +
+	"\fburn_rate_1h\x18\f \x01(\x01R\n" +
+	"burnRate1h\x12 \n" +
+	"\fburn_rate_6h\x18\r \x01(\x01R\n" +
+	"burnRate6h\x12?\n" +
+	"\n" +
+	"exhaustion\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampH\x00R\n" +
+	"exhaustion\x88\x01\x01\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\r\n" +
+	"\v_exhaustion\"\xb5\x01\n" +
+	"\x11GetBudgetResponse\x12,\n" +
+	"\abudgets\x18\x01 \x03(\v2\x12.slapipe.v1.BudgetR\abudgets\x12;\n" +
+	"\vcomputed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"computedAt\x12\x14\n" +
+	"\x05stale\x18\x03 \x01(\bR\x05stale\x12\x1f\n" +
+	"\vage_seconds\x18\x04 \x01(\x01R\n" +
+	"ageSeconds2\xc8\x06\n" +
 	"\n" +
 	"SLAManager\x127\n" +
 	"\x06GetSLA\x12\x19.slapipe.v1.GetSLARequest\x1a\x12.slapipe.v1.SLASet\x12?\n" +
@@ -1459,7 +1786,8 @@ const file_slapipe_v1_slamanager_proto_rawDesc = "" +
 	"\bListRuns\x12\x1b.slapipe.v1.ListRunsRequest\x1a\x1c.slapipe.v1.ListRunsResponse\x12T\n" +
 	"\rGetViolations\x12 .slapipe.v1.GetViolationsRequest\x1a!.slapipe.v1.GetViolationsResponse\x12W\n" +
 	"\x0eGetPredictions\x12!.slapipe.v1.GetPredictionsRequest\x1a\".slapipe.v1.GetPredictionsResponse\x12H\n" +
-	"\tGetStatus\x12\x1c.slapipe.v1.GetStatusRequest\x1a\x1d.slapipe.v1.GetStatusResponseB7Z5github.com/slapipe/slapipe/proto/slapipe/v1;slapipev1b\x06proto3"
+	"\tGetStatus\x12\x1c.slapipe.v1.GetStatusRequest\x1a\x1d.slapipe.v1.GetStatusResponse\x12H\n" +
+	"\tGetBudget\x12\x1c.slapipe.v1.GetBudgetRequest\x1a\x1d.slapipe.v1.GetBudgetResponseB7Z5github.com/slapipe/slapipe/proto/slapipe/v1;slapipev1b\x06proto3"
 
 var (
 	file_slapipe_v1_slamanager_proto_rawDescOnce sync.Once
@@ -1473,7 +1801,7 @@ func file_slapipe_v1_slamanager_proto_rawDescGZIP() []byte {
 	return file_slapipe_v1_slamanager_proto_rawDescData
 }
 
-var file_slapipe_v1_slamanager_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_slapipe_v1_slamanager_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_slapipe_v1_slamanager_proto_goTypes = []any{
 	(*Objective)(nil),               // 0: slapipe.v1.Objective
 	(*SLASet)(nil),                  // 1: slapipe.v1.SLASet
@@ -1496,61 +1824,72 @@ var file_slapipe_v1_slamanager_proto_goTypes = []any{
 	(*GetPredictionsResponse)(nil),  // 18: slapipe.v1.GetPredictionsResponse
 	(*GetStatusRequest)(nil),        // 19: slapipe.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),       // 20: slapipe.v1.GetStatusResponse
-	nil,                             // 21: slapipe.v1.Violation.LabelsEntry
-	nil,                             // 22: slapipe.v1.Prediction.LabelsEntry
-	(*timestamppb.Timestamp)(nil),   // 23: google.protobuf.Timestamp
-	(*Run)(nil),                     // 24: slapipe.v1.Run
-	(*ListRunsRequest)(nil),         // 25: slapipe.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),        // 26: slapipe.v1.ListRunsResponse
+	(*GetBudgetRequest)(nil),        // 21: slapipe.v1.GetBudgetRequest
+	(*Budget)(nil),                  // 22: slapipe.v1.Budget
+	(*GetBudgetResponse)(nil),       // 23: slapipe.v1.GetBudgetResponse
+	nil,                             // 24: slapipe.v1.Violation.LabelsEntry
+	nil,                             // 25: slapipe.v1.Prediction.LabelsEntry
+	nil,                             // 26: slapipe.v1.Budget.LabelsEntry
+	(*timestamppb.Timestamp)(nil),   // 27: google.protobuf.Timestamp
+	(*Run)(nil),                     // 28: slapipe.v1.Run
+	(*ListRunsRequest)(nil),         // 29: slapipe.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),        // 30: slapipe.v1.ListRunsResponse
 }
 var file_slapipe_v1_slamanager_proto_depIdxs = []int32{
 	0,  // 0: slapipe.v1.SLASet.objectives:type_name -> slapipe.v1.Objective
-	23, // 1: slapipe.v1.SLASet.updated_at:type_name -> google.protobuf.Timestamp
+	27, // 1: slapipe.v1.SLASet.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: slapipe.v1.SetSLARequest.objectives:type_name -> slapipe.v1.Objective
 	1,  // 3: slapipe.v1.SetSLAResponse.set:type_name -> slapipe.v1.SLASet
 	0,  // 4: slapipe.v1.AddObjectiveRequest.objective:type_name -> slapipe.v1.Objective
 	8,  // 5: slapipe.v1.ListPromMetricsResponse.metrics:type_name -> slapipe.v1.PromMetric
-	24, // 6: slapipe.v1.ETLProgress.run:type_name -> slapipe.v1.Run
-	21, // 7: slapipe.v1.Violation.labels:type_name -> slapipe.v1.Violation.LabelsEntry
-	23, // 8: slapipe.v1.Violation.worst_at:type_name -> google.protobuf.Timestamp
-	23, // 9: slapipe.v1.Violation.first_violation:type_name -> google.protobuf.Timestamp
-	23, // 10: slapipe.v1.Violation.last_violation:type_name -> google.protobuf.Timestamp
+	28, // 6: slapipe.v1.ETLProgress.run:type_name -> slapipe.v1.Run
+	24, // 7: slapipe.v1.Violation.labels:type_name -> slapipe.v1.Violation.LabelsEntry
+	27, // 8: slapipe.v1.Violation.worst_at:type_name -> google.protobuf.Timestamp
+	27, // 9: slapipe.v1.Violation.first_violation:type_name -> google.protobuf.Timestamp
+	27, // 10: slapipe.v1.Violation.last_violation:type_name -> google.protobuf.Timestamp
 	13, // 11: slapipe.v1.WindowViolations.rows:type_name -> slapipe.v1.Violation
 	14, // 12: slapipe.v1.GetViolationsResponse.windows:type_name -> slapipe.v1.WindowViolations
-	23, // 13: slapipe.v1.GetViolationsResponse.computed_at:type_name -> google.protobuf.Timestamp
-	22, // 14: slapipe.v1.Prediction.labels:type_name -> slapipe.v1.Prediction.LabelsEntry
-	23, // 15: slapipe.v1.Prediction.first_crossing:type_name -> google.protobuf.Timestamp
+	27, // 13: slapipe.v1.GetViolationsResponse.computed_at:type_name -> google.protobuf.Timestamp
+	25, // 14: slapipe.v1.Prediction.labels:type_name -> slapipe.v1.Prediction.LabelsEntry
+	27, // 15: slapipe.v1.Prediction.first_crossing:type_name -> google.protobuf.Timestamp
 	17, // 16: slapipe.v1.GetPredictionsResponse.predictions:type_name -> slapipe.v1.Prediction
-	23, // 17: slapipe.v1.GetPredictionsResponse.computed_at:type_name -> google.protobuf.Timestamp
+	27, // 17: slapipe.v1.GetPredictionsResponse.computed_at:type_name -> google.protobuf.Timestamp
 	1,  // 18: slapipe.v1.GetStatusResponse.set:type_name -> slapipe.v1.SLASet
 	15, // 19: slapipe.v1.GetStatusResponse.violations:type_name -> slapipe.v1.GetViolationsResponse
 	18, // 20: slapipe.v1.GetStatusResponse.predictions:type_name -> slapipe.v1.GetPredictionsResponse
-	24, // 21: slapipe.v1.GetStatusResponse.last_run:type_name -> slapipe.v1.Run
-	2,  // 22: slapipe.v1.SLAManager.GetSLA:input_type -> slapipe.v1.GetSLARequest
-	3,  // 23: slapipe.v1.SLAManager.SetSLA:input_type -> slapipe.v1.SetSLARequest
-	5,  // 24: slapipe.v1.SLAManager.AddObjective:input_type -> slapipe.v1.AddObjectiveRequest
-	6,  // 25: slapipe.v1.SLAManager.RemoveObjective:input_type -> slapipe.v1.RemoveObjectiveRequest
-	7,  // 26: slapipe.v1.SLAManager.ListMetrics:input_type -> slapipe.v1.ListPromMetricsRequest
-	10, // 27: slapipe.v1.SLAManager.RunETL:input_type -> slapipe.v1.RunETLRequest
-	25, // 28: slapipe.v1.SLAManager.ListRuns:input_type -> slapipe.v1.ListRunsRequest
-	12, // 29: slapipe.v1.SLAManager.GetViolations:input_type -> slapipe.v1.GetViolationsRequest
-	16, // 30: slapipe.v1.SLAManager.GetPredictions:input_type -> slapipe.v1.GetPredictionsRequest
-	19, // 31: slapipe.v1.SLAManager.GetStatus:input_type -> slapipe.v1.GetStatusRequest
-	1,  // 32: slapipe.v1.SLAManager.GetSLA:output_type -> slapipe.v1.SLASet
-	4,  // 33: slapipe.v1.SLAManager.SetSLA:output_type -> slapipe.v1.SetSLAResponse
-	4,  // 34: slapipe.v1.SLAManager.AddObjective:output_type -> slapipe.v1.SetSLAResponse
-	4,  // 35: slapipe.v1.SLAManager.RemoveObjective:output_type -> slapipe.v1.SetSLAResponse
-	9,  // 36: slapipe.v1.SLAManager.ListMetrics:output_type -> slapipe.v1.ListPromMetricsResponse
-	11, // 37: slapipe.v1.SLAManager.RunETL:output_type -> slapipe.v1.ETLProgress
-	26, // 38: slapipe.v1.SLAManager.ListRuns:output_type -> slapipe.v1.ListRunsResponse
-	15, // 39: slapipe.v1.SLAManager.GetViolations:output_type -> slapipe.v1.GetViolationsResponse
-	18, // 40: slapipe.v1.SLAManager.GetPredictions:output_type -> slapipe.v1.GetPredictionsResponse
-	20, // 41: slapipe.v1.SLAManager.GetStatus:output_type -> slapipe.v1.GetStatusResponse
-	32, // [32:42] is the sub-list for method output_type
-	22, // [22:32] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	28, // 21: slapipe.v1.GetStatusResponse.last_run:type_name -> slapipe.v1.Run
+	23, // 22: slapipe.v1.GetStatusResponse.budget:type_name -> slapipe.v1.GetBudgetResponse
+	26, // 23: slapipe.v1.Budget.labels:type_name -> slapipe.v1.Budget.LabelsEntry
+	27, // 24: slapipe.v1.Budget.exhaustion:type_name -> google.protobuf.Timestamp
+	22, // 25: slapipe.v1.GetBudgetResponse.budgets:type_name -> slapipe.v1.Budget
+	27, // 26: slapipe.v1.GetBudgetResponse.computed_at:type_name -> google.protobuf.Timestamp
+	2,  // 27: slapipe.v1.SLAManager.GetSLA:input_type -> slapipe.v1.GetSLARequest
+	3,  // 28: slapipe.v1.SLAManager.SetSLA:input_type -> slapipe.v1.SetSLARequest
+	5,  // 29: slapipe.v1.SLAManager.AddObjective:input_type -> slapipe.v1.AddObjectiveRequest
+	6,  // 30: slapipe.v1.SLAManager.RemoveObjective:input_type -> slapipe.v1.RemoveObjectiveRequest
+	7,  // 31: slapipe.v1.SLAManager.ListMetrics:input_type -> slapipe.v1.ListPromMetricsRequest
+	10, // 32: slapipe.v1.SLAManager.RunETL:input_type -> slapipe.v1.RunETLRequest
+	29, // 33: slapipe.v1.SLAManager.ListRuns:input_type -> slapipe.v1.ListRunsRequest
+	12, // 34: slapipe.v1.SLAManager.GetViolations:input_type -> slapipe.v1.GetViolationsRequest
+	16, // 35: slapipe.v1.SLAManager.GetPredictions:input_type -> slapipe.v1.GetPredictionsRequest
+	19, // 36: slapipe.v1.SLAManager.GetStatus:input_type -> slapipe.v1.GetStatusRequest
+	21, // 37: slapipe.v1.SLAManager.GetBudget:input_type -> slapipe.v1.GetBudgetRequest
+	1,  // 38: slapipe.v1.SLAManager.GetSLA:output_type -> slapipe.v1.SLASet
+	4,  // 39: slapipe.v1.SLAManager.SetSLA:output_type -> slapipe.v1.SetSLAResponse
+	4,  // 40: slapipe.v1.SLAManager.AddObjective:output_type -> slapipe.v1.SetSLAResponse
+	4,  // 41: slapipe.v1.SLAManager.RemoveObjective:output_type -> slapipe.v1.SetSLAResponse
+	9,  // 42: slapipe.v1.SLAManager.ListMetrics:output_type -> slapipe.v1.ListPromMetricsResponse
+	11, // 43: slapipe.v1.SLAManager.RunETL:output_type -> slapipe.v1.ETLProgress
+	30, // 44: slapipe.v1.SLAManager.ListRuns:output_type -> slapipe.v1.ListRunsResponse
+	15, // 45: slapipe.v1.SLAManager.GetViolations:output_type -> slapipe.v1.GetViolationsResponse
+	18, // 46: slapipe.v1.SLAManager.GetPredictions:output_type -> slapipe.v1.GetPredictionsResponse
+	20, // 47: slapipe.v1.SLAManager.GetStatus:output_type -> slapipe.v1.GetStatusResponse
+	23, // 48: slapipe.v1.SLAManager.GetBudget:output_type -> slapipe.v1.GetBudgetResponse
+	38, // [38:49] is the sub-list for method output_type
+	27, // [27:38] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_slapipe_v1_slamanager_proto_init() }
@@ -1561,13 +1900,14 @@ func file_slapipe_v1_slamanager_proto_init() {
 	file_slapipe_v1_analysis_proto_init()
 	file_slapipe_v1_slamanager_proto_msgTypes[0].OneofWrappers = []any{}
 	file_slapipe_v1_slamanager_proto_msgTypes[17].OneofWrappers = []any{}
+	file_slapipe_v1_slamanager_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slapipe_v1_slamanager_proto_rawDesc), len(file_slapipe_v1_slamanager_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

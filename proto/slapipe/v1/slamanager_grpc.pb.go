@@ -29,6 +29,7 @@ const (
 	SLAManager_GetViolations_FullMethodName   = "/slapipe.v1.SLAManager/GetViolations"
 	SLAManager_GetPredictions_FullMethodName  = "/slapipe.v1.SLAManager/GetPredictions"
 	SLAManager_GetStatus_FullMethodName       = "/slapipe.v1.SLAManager/GetStatus"
+	SLAManager_GetBudget_FullMethodName       = "/slapipe.v1.SLAManager/GetBudget"
 )
 
 // SLAManagerClient is the client API for SLAManager service.
@@ -55,6 +56,9 @@ type SLAManagerClient interface {
 	GetPredictions(ctx context.Context, in *GetPredictionsRequest, opts ...grpc.CallOption) (*GetPredictionsResponse, error)
 	// GetStatus gives the set, violations per window and predictions at once.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
+	// GetBudget gives the error budget of every objective with a target, per
+	// series.
+	GetBudget(ctx context.Context, in *GetBudgetRequest, opts ...grpc.CallOption) (*GetBudgetResponse, error)
 }
 
 type sLAManagerClient struct {
@@ -174,6 +178,16 @@ func (c *sLAManagerClient) GetStatus(ctx context.Context, in *GetStatusRequest, 
 	return out, nil
 }
 
+func (c *sLAManagerClient) GetBudget(ctx context.Context, in *GetBudgetRequest, opts ...grpc.CallOption) (*GetBudgetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBudgetResponse)
+	err := c.cc.Invoke(ctx, SLAManager_GetBudget_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SLAManagerServer is the server API for SLAManager service.
 // All implementations must embed UnimplementedSLAManagerServer
 // for forward compatibility.
@@ -198,6 +212,9 @@ type SLAManagerServer interface {
 	GetPredictions(context.Context, *GetPredictionsRequest) (*GetPredictionsResponse, error)
 	// GetStatus gives the set, violations per window and predictions at once.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
+	// GetBudget gives the error budget of every objective with a target, per
+	// series.
+	GetBudget(context.Context, *GetBudgetRequest) (*GetBudgetResponse, error)
 	mustEmbedUnimplementedSLAManagerServer()
 }
 
@@ -237,6 +254,9 @@ func (UnimplementedSLAManagerServer) GetPredictions(context.Context, *GetPredict
 }
 func (UnimplementedSLAManagerServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedSLAManagerServer) GetBudget(context.Context, *GetBudgetRequest) (*GetBudgetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBudget not implemented")
 }
 func (UnimplementedSLAManagerServer) mustEmbedUnimplementedSLAManagerServer() {}
 func (UnimplementedSLAManagerServer) testEmbeddedByValue()                    {}
@@ -432,6 +452,24 @@ func _SLAManager_GetStatus_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SLAManager_GetBudget_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBudgetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SLAManagerServer).GetBudget(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SLAManager_GetBudget_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SLAManagerServer).GetBudget(ctx, req.(*GetBudgetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SLAManager_ServiceDesc is the grpc.ServiceDesc for SLAManager service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -474,6 +512,10 @@ var SLAManager_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _SLAManager_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetBudget",
+			Handler:    _SLAManager_GetBudget_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

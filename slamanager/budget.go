@@ -1,0 +1,265 @@
+package slamanager
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/store"
+)
+
+// Error budget limits and defaults.
+const (
+	// DefaultBudgetWindow is an objective's budget window when it names none.
+	DefaultBudgetWindow = 7 * 24 * time.Hour
+	// MinBudgetWindow and MaxBudgetWindow bound budget_window_seconds; the
+	// out-of-range minutes older than the longest are pruned.
+	MinBudgetWindow = time.Hour
+	MaxBudgetWindow = 30 * 24 * time.Hour
+	// budgetBucket is the granularity of the stored time out of range:
+	// budget windows and burn rates are whole minutes ending at the last
+	// complete one.
+	budgetBucket = time.Minute
+	// pruneEvery spaces the deletions of minutes older than MaxBudgetWindow.
+	pruneEvery = time.Hour
+)
+
+// burnWindows are the trailing windows burn rates are given over: the
+// short and long windows of the fast (5m, 1h) and slow (30m, 6h) alerts of
+// the SRE workbook's multi-window, multi-burn-rate alerting.
+var burnWindows = []window{{"5m", 5 * time.Minute}, {"30m", 30 * time.Minute}, {"1h", time.Hour}, {"6h", 6 * time.Hour}}
+
+// budgetStore keeps the time out of range per minute; the SQL store
+// implements it. A store without it serves no budgets.
+type budgetStore interface {
+	ReplaceOutOfRange(ctx context.Context, objective string, from, to time.Time, minutes []store.OutOfRangeMinute) error
+	OutOfRangeSums(ctx context.Context, objective string, until time.Time, since ...time.Time) (map[string][]float64, error)
+	PruneOutOfRange(ctx context.Context, before time.Time) (int64, error)
+}
+
+var _ budgetStore = (*store.Store)(nil)
+
+// budgetWindow is o's budget window.
+func budgetWindow(o *slapipev1.Objective) time.Duration {
+	if s := o.GetBudgetWindowSeconds(); s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return DefaultBudgetWindow
+}
+
+// validateBudget checks an objective's target and budget window.
+func validateBudget(field string, o *slapipev1.Objective) []string {
+	var errs []string
+	if o.Target != nil {
+		if t := o.GetTarget(); !(t > 0 && t < 1) {
+			errs = append(errs, fmt.Sprintf("%s.target: must be between 0 and 1, both excluded, e.g. 0.999 (got %g)", field, t))
+		}
+	}
+	if w := o.GetBudgetWindowSeconds(); w != 0 {
+		switch {
+		case o.Target == nil:
+			errs = append(errs, fmt.Sprintf("%s.budget_window_seconds: needs a target (got a window of %d s and no target)", field, w))
+		case w < int64(MinBudgetWindow/time.Second) || w > int64(MaxBudgetWindow/time.Second):
+			errs = append(errs, fmt.Sprintf("%s.budget_window_seconds: must be between %d (1h) and %d (30d) (got %d)",
+				field, int64(MinBudgetWindow/time.Second), int64(MaxBudgetWindow/time.Second), w))
+		}
+	}
+	return errs
+}
+
+// objectiveMinutes is one objective's time out of range per minute over
+// the complete minutes [from, to) of a pull.
+type objectiveMinutes struct {
+	objective *slapipev1.Objective
+	from, to  time.Time
+	minutes   []store.OutOfRangeMinute
+}
+
+// countMinutes turns each pull into its seconds out of range per complete
+// minute; minutes with none are left out.
+func countMinutes(pulls []objectivePull, end time.Time) []objectiveMinutes {
+	var out []objectiveMinutes
+	to := end.Truncate(budgetBucket)
+	for _, p := range pulls {
+		om := objectiveMinutes{objective: p.objective, from: to, to: to}
+		b := boundsOf(p.objective)
+		for _, s := range p.series {
+			if s.Step <= 0 || len(s.Values) == 0 {
+				continue
+			}
+			// The first whole minute the pull covers.
+			from := s.Start.Add(budgetBucket - time.Nanosecond).Truncate(budgetBucket)
+			om.from = minTime(om.from, from)
+			var cur time.Time
+			var secs float64
+			flush := func() {
+				if secs > 0 && !cur.Before(from) {
+					om.minutes = append(om.minutes, store.OutOfRangeMinute{SeriesID: s.ID, Minute: cur, SecondsOut: secs})
+				}
+				secs = 0
+			}
+			for i, x := range s.Values {
+				t := s.Start.Add(time.Duration(i) * s.Step)
+				if !t.Before(to) {
+					break
+				}
+				if mt := t.Truncate(budgetBucket); !mt.Equal(cur) {
+					flush()
+					cur = mt
+				}
+				if !math.IsNaN(x) && b.excess(x) > 0 {
+					secs += s.Step.Seconds()
+				}
+			}
+			flush()
+		}
+		out = append(out, om)
+	}
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// objectiveKey identifies what an objective counts: minutes written under
+// another key (changed bounds or selector) are recounted over the whole
+// pull.
+func objectiveKey(o *slapipev1.Objective) string {
+	return fmt.Sprintf("%s\x00%s\x00%v\x00%v", o.GetName(), o.GetSelector(), o.Min, o.Max)
+}
+
+// saveMinutes stores each objective's minutes. Minutes already stored for
+// the same objective definition are rewritten from two minutes before the
+// last stored end only; a new or changed definition (or a restart)
+// rewrites the whole pull, so a changed bound recounts the last 12 h.
+// Failures cost budget accuracy only: logged, not returned.
+func (m *Manager) saveMinutes(ctx context.Context, oms []objectiveMinutes) {
+	bs, ok := m.store.(budgetStore)
+	if !ok {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	m.bmu.Lock()
+	defer m.bmu.Unlock()
+	for _, om := range oms {
+		if om.objective.Target == nil || !om.from.Before(om.to) {
+			continue
+		}
+		key := objectiveKey(om.objective)
+		from := om.from
+		if last, ok := m.written[key]; ok && last.Add(-2*budgetBucket).After(from) {
+			from = last.Add(-2 * budgetBucket)
+		}
+		var mins []store.OutOfRangeMinute
+		for _, x := range om.minutes {
+			if !x.Minute.Before(from) {
+				mins = append(mins, x)
+			}
+		}
+		if err := bs.ReplaceOutOfRange(sctx, om.objective.GetName(), from, om.to, mins); err != nil {
+			m.log.Warn("saving out-of-range minutes", "objective", om.objective.GetName(), "err", err)
+			delete(m.written, key)
+			continue
+		}
+		m.written[key] = om.to
+	}
+	if now := m.now(); now.Sub(m.pruned) >= pruneEvery {
+		m.pruned = now
+		if _, err := bs.PruneOutOfRange(sctx, now.Add(-MaxBudgetWindow-pruneEvery)); err != nil {
+			m.log.Warn("pruning out-of-range minutes", "err", err)
+		}
+	}
+}
+
+// GetBudget gives the error budget of every series of every objective with
+// a target, from the time out of range stored per minute.
+func (m *Manager) GetBudget(ctx context.Context, _ *slapipev1.GetBudgetRequest) (*slapipev1.GetBudgetResponse, error) {
+	set, err := m.currentSet(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, err.Error())
+	}
+	v, err := m.violations(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	return m.budgets(ctx, set, v)
+}
+
+// budgets computes the budgets of set's objectives with a target for the
+// series of viol, as of viol's computation; errors are gRPC statuses.
+func (m *Manager) budgets(ctx context.Context, set *slapipev1.SLASet, viol *slapipev1.GetViolationsResponse) (*slapipev1.GetBudgetResponse, error) {
+	bs, ok := m.store.(budgetStore)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "error budgets need the SQL store")
+	}
+	at := viol.GetComputedAt().AsTime()
+	until := alignDown(at, m.cfg.Step).Truncate(budgetBucket)
+	resp := &slapipev1.GetBudgetResponse{ComputedAt: viol.GetComputedAt(), Stale: viol.GetStale(), AgeSeconds: viol.GetAgeSeconds()}
+	var rows []*slapipev1.Violation
+	if ws := viol.GetWindows(); len(ws) > 0 {
+		rows = ws[0].GetRows()
+	}
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	for _, o := range set.GetObjectives() {
+		if o.Target == nil {
+			continue
+		}
+		w := budgetWindow(o)
+		since := []time.Time{until.Add(-w)}
+		for _, bw := range burnWindows {
+			since = append(since, until.Add(-bw.d))
+		}
+		sums, err := bs.OutOfRangeSums(sctx, o.GetName(), until, since...)
+		if err != nil {
+			return nil, status.Errorf(codes.Unavailable, "budget of %q: %v", o.GetName(), err)
+		}
+		for _, r := range rows {
+			if r.GetObjective() != o.GetName() {
+				continue
+			}
+			b := budgetOf(o, w, sums[r.GetSeriesId()], at)
+			b.Metric, b.Labels, b.SeriesId = r.GetMetric(), r.GetLabels(), r.GetSeriesId()
+			resp.Budgets = append(resp.Budgets, b)
+		}
+	}
+	return resp, nil
+}
+
+// budgetOf is one series' budget from its sums (nil when it spent nothing):
+// sums[0] over the budget window, then one per burnWindows. at is when the
+// figures hold; exhaustion is projected from it at the 1 h burn rate.
+func budgetOf(o *slapipev1.Objective, w time.Duration, sums []float64, at time.Time) *slapipev1.Budget {
+	if sums == nil {
+		sums = make([]float64, 1+len(burnWindows))
+	}
+	allowed := 1 - o.GetTarget()
+	b := &slapipev1.Budget{Objective: o.GetName(), Target: o.GetTarget(), WindowSeconds: int64(w / time.Second),
+		BudgetSeconds: allowed * w.Seconds(), SpentSeconds: sums[0]}
+	b.RemainingRatio = 1 - b.SpentSeconds/b.BudgetSeconds
+	burn := make([]float64, len(burnWindows))
+	for i, bw := range burnWindows {
+		burn[i] = sums[i+1] / bw.d.Seconds() / allowed
+	}
+	b.BurnRate_5M, b.BurnRate_30M, b.BurnRate_1H, b.BurnRate_6H = burn[0], burn[1], burn[2], burn[3]
+	// Seconds out of range per second over the last hour.
+	perSecond := sums[3] / time.Hour.Seconds()
+	switch left := b.BudgetSeconds - b.SpentSeconds; {
+	case left <= 0:
+		b.Exhaustion = timestamppb.New(at)
+	case perSecond > 0:
+		b.Exhaustion = timestamppb.New(at.Add(time.Duration(left / perSecond * float64(time.Second))))
+	}
+	return b
+}
