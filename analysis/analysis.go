@@ -6,8 +6,9 @@
 // Prometheus, Kafka or SQL: slices in, structs out.
 package analysis
 
-// DefaultHorizon is the forecast length used when none is given: 10 minutes
-// at the default 5 s step.
+// DefaultHorizon is the forecast length used when none is given (`slapipe
+// analyze`, docs/analyze.md). The ETL always gives one: the steps that cover
+// slapipev1.ForecastHorizon at its step.
 const DefaultHorizon = 120
 
 // MaxHorizon bounds the forecast length so a typo cannot ask for gigabytes.

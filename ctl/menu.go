@@ -76,9 +76,12 @@ func (c *Client) menuAction(ctx context.Context, choice string) error {
 		return c.Status(ctx)
 	case menuViolations:
 		window := ""
+		options := []huh.Option[string]{huh.NewOption("all", "")}
+		for _, w := range slapipev1.Windows {
+			options = append(options, huh.NewOption(w.Name, w.Name))
+		}
 		err := c.runForm(ctx, huh.NewForm(huh.NewGroup(huh.NewSelect[string]().Title("Window").
-			Options(huh.NewOption("all", ""), huh.NewOption("1h", "1h"), huh.NewOption("3h", "3h"), huh.NewOption("12h", "12h")).
-			Value(&window))))
+			Options(options...).Value(&window))))
 		if err != nil {
 			return err
 		}

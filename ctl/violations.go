@@ -13,20 +13,6 @@ import (
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
-// Windows are the trailing windows violations and statistics are computed
-// over, shortest first.
-var Windows = []string{"1h", "3h", "12h"}
-
-// ValidWindow reports whether w is one of Windows.
-func ValidWindow(w string) bool {
-	for _, v := range Windows {
-		if w == v {
-			return true
-		}
-	}
-	return false
-}
-
 type violationsJSON struct {
 	Stale      bool                       `json:"stale"`
 	AgeSeconds num                        `json:"age_seconds"`
@@ -108,8 +94,8 @@ func toPredictionsJSON(p *slapipev1.GetPredictionsResponse) predictionsJSON {
 
 // Violations prints how each objective behaved in window ("" = all three).
 func (c *Client) Violations(ctx context.Context, window string) error {
-	if window != "" && !ValidWindow(window) {
-		return usageErrorf("invalid --window %q: use one of %s", window, strings.Join(Windows, ", "))
+	if window != "" && !slapipev1.ValidWindow(window) {
+		return usageErrorf("invalid --window %q: use one of %s", window, slapipev1.WindowNames(false))
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()

@@ -19,8 +19,6 @@ const (
 	MaxPageSize     = 1000
 	DefaultRuns     = 20
 	MaxRuns         = 1000
-	maxIDLen        = 64
-	maxMetricLen    = 255
 )
 
 // ListMetrics lists the stored metric names whose whole name matches the
@@ -169,8 +167,8 @@ func pageSize(n int32) (int, error) {
 // the names the store keeps (Prometheus 3 and the ETL produce UTF-8 names
 // such as "node.temperature_°C"); a name the store lacks is NotFound there.
 func checkMetric(m string) error {
-	if len(m) > maxMetricLen || !model.UTF8Validation.IsValidMetricName(m) {
-		return invalid("metric %.80q: not a metric name (non-empty UTF-8, at most %d bytes)", m, maxMetricLen)
+	if len(m) > slapipev1.MaxMetricLen || !model.UTF8Validation.IsValidMetricName(m) {
+		return invalid("metric %.80q: not a metric name (non-empty UTF-8, at most %d bytes)", m, slapipev1.MaxMetricLen)
 	}
 	return nil
 }
@@ -180,8 +178,8 @@ func checkMetric(m string) error {
 // store.checkKey requires of run and series ids (MySQL's PAD SPACE
 // collations would otherwise alias "a" and "a ").
 func checkID(field, id string) error {
-	if len(id) > maxIDLen || !utf8.ValidString(id) {
-		return invalid("%s %.80q: at most %d bytes of UTF-8", field, id, maxIDLen)
+	if len(id) > slapipev1.MaxIDLen || !utf8.ValidString(id) {
+		return invalid("%s %.80q: at most %d bytes of UTF-8", field, id, slapipev1.MaxIDLen)
 	}
 	if strings.TrimSpace(id) != id {
 		return invalid("%s %q: leading or trailing space", field, id)

@@ -20,7 +20,7 @@ var errAbandoned = errors.New("batch abandoned")
 // work context) is done, in which case nothing is committed, the batch will
 // be redelivered, and it reports false.
 func (c *Consumer) handle(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, batch []kafka.Message) bool {
-	d := decodeBatch(batch, c.cfg.Topic, c.cfg.RunsTopic, c.cfg.MaxMessageBytes)
+	d := decodeBatch(batch, c.cfg.Topic, c.cfg.runsTopic(), c.cfg.MaxMessageBytes)
 	rejected, err := c.store(ctx, d)
 	if err == nil && len(rejected) > 0 {
 		err = c.deadLetter(ctx, dlq, rejected)

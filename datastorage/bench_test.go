@@ -72,10 +72,9 @@ func benchThroughput(b *testing.B, dialect string, writers int) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		run := fmt.Sprintf("bench-%d", i)
-		cfg := Config{Brokers: brokers, Topic: "bench." + run, RunsTopic: "bench." + run + ".runs",
-			DLQTopic: "bench." + run + ".dlq", GroupID: "bench-" + run, Writers: writers}
+		cfg := Config{Brokers: brokers, Topic: "bench." + run, GroupID: "bench-" + run, Writers: writers}
 		// The production partition count, so that every writer has work.
-		if err := ensureTopics(context.Background(), brokers, DefaultPartitions, cfg.Topic, cfg.RunsTopic); err != nil {
+		if err := ensureTopics(context.Background(), brokers, DefaultPartitions, cfg.Topic, cfg.runsTopic()); err != nil {
 			b.Fatal(err)
 		}
 		produce(b, brokers, cfg.Topic, analysisMessages(b, genAnalyses(b, run, benchMessages))...)
@@ -139,9 +138,8 @@ func BenchmarkPoisonDelay(b *testing.B) {
 			var total time.Duration
 			for i := 0; b.Loop(); i++ {
 				run := fmt.Sprintf("delay-%s-%d", name, i)
-				cfg := Config{Brokers: brokers, Topic: "bench." + run, RunsTopic: "bench." + run + ".runs",
-					DLQTopic: "bench." + run + ".dlq", GroupID: "bench-" + run, Writers: 1, MaxMessageBytes: 16 << 20}
-				createBigTopics(b, brokers, cfg.Topic, cfg.RunsTopic)
+				cfg := Config{Brokers: brokers, Topic: "bench." + run, GroupID: "bench-" + run, Writers: 1, MaxMessageBytes: 16 << 20}
+				createBigTopics(b, brokers, cfg.Topic, cfg.runsTopic())
 				msgs := analysisMessages(b, genAnalyses(b, run, 1000))
 				if withPoison {
 					poison := analysisMessages(b, []*slapipev1.SeriesAnalysis{poisonAnalysis(run)})[0]

@@ -1,6 +1,6 @@
 // Package datastorage is the Kafka consumer that stores what the ETL
 // publishes. It reads SeriesAnalysis messages (topic prometheusdata) and Run
-// messages (topic prometheusdata.runs) in one consumer group, writes them in
+// messages (topic prometheusdata.runs; see slapipev1.RunsTopic) in one consumer group, writes them in
 // batches through a Writer (the store: one transaction per batch, upserts
 // keyed by run and series), and commits the batch's offsets only after the
 // write succeeded. A message that cannot be decoded, is invalid or over the
@@ -30,9 +30,6 @@ import (
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultTopic         = kafkatopic.DefaultTopic
-	DefaultRunsTopic     = kafkatopic.DefaultRunsTopic
-	DefaultDLQTopic      = kafkatopic.DefaultDLQTopic
 	DefaultGroupID       = "slapipe-datastorage"
 	DefaultBatchSize     = 500
 	DefaultBatchWait     = 250 * time.Millisecond
@@ -53,11 +50,12 @@ const (
 type Config struct {
 	// Brokers are the Kafka bootstrap addresses (host:port).
 	Brokers []string
-	// Topic carries SeriesAnalysis messages, RunsTopic carries Run messages.
-	Topic, RunsTopic string
-	// DLQTopic receives messages that cannot be decoded or are invalid,
-	// with headers "error", "topic", "partition" and "offset".
-	DLQTopic string
+	// Topic carries SeriesAnalysis messages; default slapipev1.DefaultTopic.
+	// Run messages are read from slapipev1.RunsTopic(Topic), and messages
+	// that cannot be decoded or are invalid go to
+	// slapipev1.DeadLetterTopic(Topic) with headers "error", "topic",
+	// "partition" and "offset".
+	Topic string
 	// GroupID is the consumer group; replicas with the same GroupID share
 	// the partitions.
 	GroupID string
@@ -121,9 +119,7 @@ func (cfg Config) withDefaults() (Config, error) {
 			*p = d
 		}
 	}
-	setStr(&cfg.Topic, DefaultTopic)
-	setStr(&cfg.RunsTopic, DefaultRunsTopic)
-	setStr(&cfg.DLQTopic, DefaultDLQTopic)
+	setStr(&cfg.Topic, slapipev1.DefaultTopic)
 	setStr(&cfg.GroupID, DefaultGroupID)
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultBatchSize
@@ -162,10 +158,15 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("datastorage: batch wait, retry min and shutdown grace must not be negative")
 	case cfg.RetryMax < cfg.RetryMin:
 		return cfg, fmt.Errorf("datastorage: retry max: must be at least retry min (got %s < %s)", cfg.RetryMax, cfg.RetryMin)
-	case cfg.Topic == cfg.RunsTopic:
-		return cfg, fmt.Errorf("datastorage: runs topic: must differ from topic (both %q)", cfg.Topic)
-	case cfg.DLQTopic == cfg.Topic || cfg.DLQTopic == cfg.RunsTopic:
-		return cfg, fmt.Errorf("datastorage: dlq topic: must differ from the consumed topics (got %q)", cfg.DLQTopic)
+	}
+	if err := slapipev1.CheckTopic(cfg.Topic); err != nil {
+		return cfg, fmt.Errorf("datastorage: %w", err)
 	}
 	return cfg, nil
 }
+
+// runsTopic is where the Run messages beside Topic are read from.
+func (cfg Config) runsTopic() string { return slapipev1.RunsTopic(cfg.Topic) }
+
+// dlqTopic is where the messages of both topics that cannot be stored go.
+func (cfg Config) dlqTopic() string { return slapipev1.DeadLetterTopic(cfg.Topic) }

@@ -45,7 +45,7 @@ func New(cfg Config, w Writer, deps Deps) (*Consumer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	m, err := newMetrics(deps.Registerer, cfg.Topic, cfg.RunsTopic)
+	m, err := newMetrics(deps.Registerer, cfg.Topic, cfg.runsTopic())
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func New(cfg Config, w Writer, deps Deps) (*Consumer, error) {
 // never written by two transactions at once.
 func (c *Consumer) Run(ctx context.Context) error {
 	if err := c.retry(ctx, "create-topics", nil, func(ctx context.Context) error {
-		return ensureTopics(ctx, c.cfg.Brokers, c.cfg.Partitions, c.cfg.Topic, c.cfg.RunsTopic, c.cfg.DLQTopic)
+		return ensureTopics(ctx, c.cfg.Brokers, c.cfg.Partitions, c.cfg.Topic, c.cfg.runsTopic(), c.cfg.dlqTopic())
 	}); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -105,7 +105,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 	c.logger.Info("consuming", "brokers", c.cfg.Brokers, "group", c.cfg.GroupID,
-		"topics", []string{c.cfg.Topic, c.cfg.RunsTopic}, "dlq", c.cfg.DLQTopic,
+		"topics", []string{c.cfg.Topic, c.cfg.runsTopic()}, "dlq", c.cfg.dlqTopic(),
 		"batch_size", c.cfg.BatchSize, "writers", c.cfg.Writers)
 
 	var g errgroup.Group

@@ -29,8 +29,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"no brokers", Config{}, "brokers"},
 		{"batch too large", Config{Brokers: []string{"b:9092"}, BatchSize: 1e6}, "batch size"},
 		{"negative batch", Config{Brokers: []string{"b:9092"}, BatchSize: -1}, "batch size"},
-		{"same topics", Config{Brokers: []string{"b:9092"}, Topic: "a", RunsTopic: "a"}, "runs topic"},
-		{"dlq is consumed", Config{Brokers: []string{"b:9092"}, DLQTopic: DefaultTopic}, "dlq topic"},
+		{"bad topic", Config{Brokers: []string{"b:9092"}, Topic: "a/b"}, `kafka topic "a/b": invalid argument`},
 		{"retry max below min", Config{Brokers: []string{"b:9092"}, RetryMin: 2e9, RetryMax: 1e9}, "retry max"},
 		{"defaults", Config{Brokers: []string{"b:9092"}}, ""},
 	}
@@ -44,7 +43,7 @@ func TestNewValidatesConfig(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, DefaultGroupID, cons.cfg.GroupID)
 			require.Equal(t, DefaultBatchSize, cons.cfg.BatchSize)
-			require.Equal(t, DefaultDLQTopic, cons.cfg.DLQTopic)
+			require.Equal(t, defaultDLQTopic, cons.cfg.dlqTopic())
 		})
 	}
 }
@@ -59,14 +58,14 @@ func TestStoresEveryMessage(t *testing.T) {
 	msgs := analysisMessages(t, as)
 	run := &slapipev1.Run{RunId: "run-1", Status: "succeeded", Series: n, StartedAt: timestamppb.Now()}
 	cfg := testConfig(brokers)
-	produce(t, brokers, DefaultTopic, msgs...)
-	produce(t, brokers, DefaultTopic, msgs[:dup]...)
-	produce(t, brokers, DefaultRunsTopic, runMessage(t, run))
+	produce(t, brokers, defaultTopic, msgs...)
+	produce(t, brokers, defaultTopic, msgs[:dup]...)
+	produce(t, brokers, defaultRunsTopic, runMessage(t, run))
 
 	w := &fakeWriter{}
 	s := startConsumer(t, context.Background(), cfg, w)
 	require.Eventually(t, func() bool {
-		return len(w.keys()) == n && w.runCount() >= 1 && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+		return len(w.keys()) == n && w.runCount() >= 1 && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
 	require.NoError(t, s.stop())
 
@@ -82,11 +81,11 @@ func TestStoresEveryMessage(t *testing.T) {
 		}
 	}
 	require.True(t, proto.Equal(run, w.runs[0]), "run differs: %v", w.runs[0])
-	require.True(t, committedAll(t, brokers, cfg.GroupID, DefaultRunsTopic))
-	require.Equal(t, float64(n+dup), counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", DefaultTopic))
-	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", DefaultRunsTopic))
+	require.True(t, committedAll(t, brokers, cfg.GroupID, defaultRunsTopic))
+	require.Equal(t, float64(n+dup), counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", defaultTopic))
+	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", defaultRunsTopic))
 	require.Positive(t, counterValue(t, s.reg, "slapipe_datastorage_batches_total", "", ""))
-	require.Equal(t, 0.0, counterValue(t, s.reg, "slapipe_datastorage_consumer_lag", "topic", DefaultTopic))
+	require.Equal(t, 0.0, counterValue(t, s.reg, "slapipe_datastorage_consumer_lag", "topic", defaultTopic))
 }
 
 // TestDeadLetters sends bad messages between good ones: each bad one lands
@@ -112,28 +111,28 @@ func TestDeadLetters(t *testing.T) {
 		value      []byte
 		wantErr    string
 	}{
-		{"garbage", DefaultTopic, []byte("not a protobuf at all"), "decoding SeriesAnalysis"},
-		{"no-series", DefaultTopic, noSeriesBytes, "invalid SeriesAnalysis: series_id: invalid argument: empty"},
-		{"bad-run", DefaultRunsTopic, []byte{0xff, 0xff, 0xff}, "decoding Run"},
-		{"no-run-id", DefaultRunsTopic, noRunBytes, "invalid Run: run_id: invalid argument: empty"},
-		{"long-id", DefaultTopic, longIDBytes, "series_id: invalid argument"},
+		{"garbage", defaultTopic, []byte("not a protobuf at all"), "decoding SeriesAnalysis"},
+		{"no-series", defaultTopic, noSeriesBytes, "invalid SeriesAnalysis: series_id: invalid argument: empty"},
+		{"bad-run", defaultRunsTopic, []byte{0xff, 0xff, 0xff}, "decoding Run"},
+		{"no-run-id", defaultRunsTopic, noRunBytes, "invalid Run: run_id: invalid argument: empty"},
+		{"long-id", defaultTopic, longIDBytes, "series_id: invalid argument"},
 	}
 	goodMsgs := analysisMessages(t, good)
-	produce(t, brokers, DefaultTopic, goodMsgs[0])
+	produce(t, brokers, defaultTopic, goodMsgs[0])
 	for _, c := range cases {
 		produce(t, brokers, c.topic, kafka.Message{Key: []byte(c.key), Value: c.value,
 			Headers: []kafka.Header{{Key: "origin", Value: []byte("test")}}})
 	}
-	produce(t, brokers, DefaultTopic, goodMsgs[1])
+	produce(t, brokers, defaultTopic, goodMsgs[1])
 
 	w := &fakeWriter{}
 	s := startConsumer(t, context.Background(), cfg, w)
 	require.Eventually(t, func() bool {
-		return len(w.keys()) == 2 && committedAll(t, brokers, cfg.GroupID, DefaultTopic) &&
-			committedAll(t, brokers, cfg.GroupID, DefaultRunsTopic)
+		return len(w.keys()) == 2 && committedAll(t, brokers, cfg.GroupID, defaultTopic) &&
+			committedAll(t, brokers, cfg.GroupID, defaultRunsTopic)
 	}, waitLong, pollEvery)
 
-	dead := consumeAll(t, brokers, DefaultDLQTopic, len(cases))
+	dead := consumeAll(t, brokers, defaultDLQTopic, len(cases))
 	require.Len(t, dead, len(cases))
 	byKey := map[string]kafka.Message{}
 	for _, m := range dead {
@@ -170,18 +169,18 @@ func TestStoreDownRetriesWithoutCommit(t *testing.T) {
 	cfg := testConfig(brokers)
 	const n = 250
 	as := genAnalyses(t, "run-retry", n)
-	produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+	produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
 
 	w := &fakeWriter{}
 	w.down.Store(true)
 	s := startConsumer(t, context.Background(), cfg, w)
 	require.Eventually(t, func() bool { return w.failures() >= 6 }, waitLong, pollEvery)
-	require.False(t, committedAll(t, brokers, cfg.GroupID, DefaultTopic), "offsets committed while the store was down")
+	require.False(t, committedAll(t, brokers, cfg.GroupID, defaultTopic), "offsets committed while the store was down")
 	require.Empty(t, w.keys())
 	w.down.Store(false)
 
 	require.Eventually(t, func() bool {
-		return len(w.keys()) == n && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+		return len(w.keys()) == n && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
 	require.Equal(t, float64(w.failures()), counterValue(t, s.reg, "slapipe_datastorage_write_errors_total", "target", "analyses"))
 	for k, times := range w.keys() {
@@ -209,7 +208,7 @@ func TestRestartMidStream(t *testing.T) {
 			cfg.BatchSize = 50
 			const n, stopAfter = 1000, 3
 			as := genAnalyses(t, "run-restart", n)
-			produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+			produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
 
 			first := &fakeWriter{}
 			ctx1, stop1 := context.WithCancel(context.Background())
@@ -252,7 +251,7 @@ func TestRestartMidStream(t *testing.T) {
 				for k := range firstKeys {
 					union[k]++
 				}
-				return len(union) == n && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+				return len(union) == n && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 			}, waitLong, pollEvery)
 
 			again := 0
@@ -279,7 +278,7 @@ func TestShutdownFinishesInFlightBatch(t *testing.T) {
 	cfg := testConfig(brokers)
 	cfg.BatchSize = 1000
 	const n = 120
-	produce(t, brokers, DefaultTopic, analysisMessages(t, genAnalyses(t, "run-drain", n))...)
+	produce(t, brokers, defaultTopic, analysisMessages(t, genAnalyses(t, "run-drain", n))...)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	writing := make(chan struct{})
@@ -302,7 +301,7 @@ func TestShutdownFinishesInFlightBatch(t *testing.T) {
 	rest := &fakeWriter{}
 	startConsumer(t, context.Background(), cfg, rest)
 	require.Eventually(t, func() bool {
-		return written+len(rest.keys()) == n && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+		return written+len(rest.keys()) == n && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
 	for k := range rest.keys() {
 		require.Zero(t, w.keys()[k], "key %v written by both", k)
@@ -315,13 +314,13 @@ func TestStoreRefusalGoesToDLQ(t *testing.T) {
 	brokers := newCluster(t)
 	cfg := testConfig(brokers)
 	as := genAnalyses(t, "run-refuse", 40)
-	produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+	produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
 	w := &fakeWriter{refuse: as[7].GetSeriesId()}
 	s := startConsumer(t, context.Background(), cfg, w)
 	require.Eventually(t, func() bool {
-		return len(w.keys()) == len(as)-1 && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+		return len(w.keys()) == len(as)-1 && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
-	dead := consumeAll(t, brokers, DefaultDLQTopic, 1)
+	dead := consumeAll(t, brokers, defaultDLQTopic, 1)
 	require.Len(t, dead, 1)
 	require.Equal(t, as[7].GetSeriesId(), string(dead[0].Key))
 	require.Contains(t, headerValue(dead[0], HeaderError), "refused by the fake")
@@ -336,11 +335,11 @@ func TestDecodeBatchKeepsLastOfAKey(t *testing.T) {
 	var msgs []kafka.Message
 	for _, a := range []*slapipev1.SeriesAnalysis{as[0], as[1], newer} {
 		m := analysisMessages(t, []*slapipev1.SeriesAnalysis{a})[0]
-		m.Topic = DefaultTopic
+		m.Topic = defaultTopic
 		msgs = append(msgs, m)
 	}
 	msgs = append(msgs, kafka.Message{Topic: "elsewhere", Value: []byte("x")})
-	d := decodeBatch(msgs, DefaultTopic, DefaultRunsTopic, DefaultMaxMessageBytes)
+	d := decodeBatch(msgs, defaultTopic, defaultRunsTopic, DefaultMaxMessageBytes)
 	require.Len(t, d.analyses, 2)
 	require.Equal(t, int64(99), d.analyses[0].GetGaps())
 	require.Len(t, d.rejected, 1)
@@ -370,14 +369,14 @@ func TestPoisonMessageIsIsolated(t *testing.T) {
 			cfg.BatchSize = 200
 			cfg.BatchWait = time.Second // one batch holds them all
 			as := genAnalyses(t, "run-poison", 200)
-			produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+			produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
 			poison := as[77].GetSeriesId()
 			w := &pingingWriter{fakeWriter: &fakeWriter{poison: poison, poisonErr: c.err}}
 			s := startConsumer(t, context.Background(), cfg, w)
 			require.Eventually(t, func() bool {
-				return len(w.keys()) == len(as)-1 && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+				return len(w.keys()) == len(as)-1 && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 			}, waitLong, pollEvery)
-			dead := consumeAll(t, brokers, DefaultDLQTopic, 1)
+			dead := consumeAll(t, brokers, defaultDLQTopic, 1)
 			require.Len(t, dead, 1)
 			require.Equal(t, poison, string(dead[0].Key))
 			var got slapipev1.SeriesAnalysis
@@ -405,7 +404,7 @@ func TestConnectionFailureWhileStoreDownIsRetried(t *testing.T) {
 	brokers := newCluster(t)
 	cfg := testConfig(brokers)
 	as := genAnalyses(t, "run-down", 50)
-	produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
+	produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
 	w := &pingingWriter{fakeWriter: &fakeWriter{}}
 	w.setPing(errors.New("dial tcp: connection refused"))
 	w.down.Store(true)
@@ -414,11 +413,11 @@ func TestConnectionFailureWhileStoreDownIsRetried(t *testing.T) {
 	require.Eventually(t, func() bool { return w.failures() >= 10*DefaultPoisonTries }, waitLong, pollEvery)
 	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
 	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_batch_splits_total", "", ""))
-	require.False(t, committedAll(t, brokers, cfg.GroupID, DefaultTopic))
+	require.False(t, committedAll(t, brokers, cfg.GroupID, defaultTopic))
 	w.setPing(nil)
 	w.down.Store(false)
 	require.Eventually(t, func() bool {
-		return len(w.keys()) == len(as) && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+		return len(w.keys()) == len(as) && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
 	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
 }
@@ -434,9 +433,9 @@ func TestOversizedMessages(t *testing.T) {
 	defer cancel()
 	client := &kafka.Client{Addr: kafka.TCP(brokers...)}
 	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
-		{Topic: DefaultTopic, NumPartitions: testPartitions, ReplicationFactor: 1,
+		{Topic: defaultTopic, NumPartitions: testPartitions, ReplicationFactor: 1,
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: "8388608"}}},
-		{Topic: DefaultDLQTopic, NumPartitions: testPartitions, ReplicationFactor: 1,
+		{Topic: defaultDLQTopic, NumPartitions: testPartitions, ReplicationFactor: 1,
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: "4096"}}},
 	}})
 	require.NoError(t, err)
@@ -449,7 +448,7 @@ func TestOversizedMessages(t *testing.T) {
 	huge := kafka.Message{Key: []byte("huge"), Value: make([]byte, 2<<20)}
 	small := kafka.Message{Key: []byte("small"), Value: []byte("\xff not a protobuf")}
 	// produce's writer takes at most 1 MiB per batch.
-	big := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: DefaultTopic, Balancer: &kafka.Hash{},
+	big := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: defaultTopic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchBytes: 8 << 20}
 	require.NoError(t, big.WriteMessages(ctx, append(append(good[:10:10], huge, small), good[10:]...)...))
 	require.NoError(t, big.Close())
@@ -457,9 +456,9 @@ func TestOversizedMessages(t *testing.T) {
 	w := &fakeWriter{}
 	s := startConsumer(t, context.Background(), cfg, w)
 	require.Eventually(t, func() bool {
-		return len(w.keys()) == len(good) && committedAll(t, brokers, cfg.GroupID, DefaultTopic)
+		return len(w.keys()) == len(good) && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
-	dead := consumeAll(t, brokers, DefaultDLQTopic, 2)
+	dead := consumeAll(t, brokers, defaultDLQTopic, 2)
 	require.Len(t, dead, 2)
 	byKey := map[string]kafka.Message{}
 	for _, m := range dead {
@@ -470,7 +469,7 @@ func TestOversizedMessages(t *testing.T) {
 	require.Equal(t, strconv.Itoa(2<<20), headerValue(ref, HeaderSize))
 	require.Contains(t, headerValue(ref, HeaderError), "over the per-message limit of 1048576 bytes")
 	require.Contains(t, headerValue(ref, HeaderError), "too large for the dead-letter topic")
-	require.Equal(t, DefaultTopic, headerValue(ref, HeaderTopic))
+	require.Equal(t, defaultTopic, headerValue(ref, HeaderTopic))
 	_, err = strconv.ParseInt(headerValue(ref, HeaderOffset), 10, 64)
 	require.NoError(t, err)
 	require.Equal(t, small.Value, byKey["small"].Value)

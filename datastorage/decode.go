@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // decoded is a batch split by what the store does with each message.
@@ -77,9 +76,9 @@ func decodeAnalysis(b []byte) (*slapipev1.SeriesAnalysis, error) {
 	if err := proto.Unmarshal(b, a); err != nil {
 		return nil, fmt.Errorf("decoding SeriesAnalysis: %w", err)
 	}
-	// What the store would refuse is refused here, so that one bad message
+	// What breaks the contract (and the store would refuse) is refused here, so that one bad message
 	// does not hold up the rest of its batch.
-	if err := store.ValidateAnalysis(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid SeriesAnalysis: %w", err)
 	}
 	return a, nil
@@ -90,7 +89,7 @@ func decodeRun(b []byte) (*slapipev1.Run, error) {
 	if err := proto.Unmarshal(b, r); err != nil {
 		return nil, fmt.Errorf("decoding Run: %w", err)
 	}
-	if err := store.ValidateRun(r); err != nil {
+	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid Run: %w", err)
 	}
 	return r, nil

@@ -16,6 +16,13 @@ import (
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
+// The default topics the tests produce to and read from.
+var (
+	defaultTopic     = slapipev1.DefaultTopic
+	defaultRunsTopic = slapipev1.RunsTopic(defaultTopic)
+	defaultDLQTopic  = slapipev1.DeadLetterTopic(defaultTopic)
+)
+
 // testPartitions is the partition count of the test topics: several, so
 // that batches mix partitions and commits cover more than one.
 const testPartitions = 3

@@ -21,7 +21,7 @@ func newReader(cfg Config, logger *slog.Logger) *kafka.Reader {
 	return kafka.NewReader(kafka.ReaderConfig{
 		Brokers:     cfg.Brokers,
 		GroupID:     cfg.GroupID,
-		GroupTopics: []string{cfg.Topic, cfg.RunsTopic},
+		GroupTopics: []string{cfg.Topic, cfg.runsTopic()},
 		// The next batch is prefetched while the current one is written.
 		QueueCapacity: cfg.BatchSize,
 		MinBytes:      1,
@@ -49,7 +49,7 @@ func newReader(cfg Config, logger *slog.Logger) *kafka.Reader {
 func newDLQWriter(cfg Config, logger *slog.Logger) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
-		Topic:        cfg.DLQTopic,
+		Topic:        cfg.dlqTopic(),
 		Balancer:     &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    1,

@@ -141,8 +141,8 @@ func TestRealStoreSurvivesFaults(t *testing.T) {
 			run := &slapipev1.Run{RunId: "run-faults", Status: "succeeded", Series: n,
 				StartedAt:  timestamppb.New(time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)),
 				FinishedAt: timestamppb.New(time.Date(2026, 11, 23, 11, 0, 30, 0, time.UTC)), Trigger: "schedule"}
-			produce(t, brokers, DefaultTopic, analysisMessages(t, as)...)
-			produce(t, brokers, DefaultRunsTopic, runMessage(t, run))
+			produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
+			produce(t, brokers, defaultRunsTopic, runMessage(t, run))
 
 			// First consumer: the 2nd write loses its ack, the database is
 			// down from the 4th call for a while, and the consumer crashes
@@ -176,7 +176,7 @@ func TestRealStoreSurvivesFaults(t *testing.T) {
 			// While the store is down nothing new is committed or written.
 			require.Eventually(t, func() bool { _, f := fw.stats(); return f >= 3 }, waitLong, pollEvery)
 			require.Equal(t, before, rowCounts(t, st))
-			require.False(t, committedAll(t, brokers, cfg.GroupID, DefaultTopic))
+			require.False(t, committedAll(t, brokers, cfg.GroupID, defaultTopic))
 			close(restore)
 			<-crashed
 			require.NoError(t, s1.stop())
@@ -186,7 +186,7 @@ func TestRealStoreSurvivesFaults(t *testing.T) {
 			fw2 := &faultyWriter{Writer: st}
 			startConsumer(t, ctx, cfg, fw2)
 			require.Eventually(t, func() bool {
-				return committedAll(t, brokers, cfg.GroupID, DefaultTopic) && committedAll(t, brokers, cfg.GroupID, DefaultRunsTopic)
+				return committedAll(t, brokers, cfg.GroupID, defaultTopic) && committedAll(t, brokers, cfg.GroupID, defaultRunsTopic)
 			}, waitLong, pollEvery)
 
 			// Reference: every message written once, directly.
@@ -270,16 +270,16 @@ func TestPoisonMessageOnMariaDB(t *testing.T) {
 	ctx := context.Background()
 	st := freshStore(t, store.DialectMySQL)
 	brokers := newCluster(t)
-	createBigTopics(t, brokers, DefaultTopic, DefaultRunsTopic)
+	createBigTopics(t, brokers, defaultTopic, defaultRunsTopic)
 	cfg := testConfig(brokers)
 	cfg.MaxMessageBytes = 16 << 20 // let it reach the database
 	good := genAnalyses(t, "run-mdb-poison", 300)
 	msgs := analysisMessages(t, good)
 	poison := analysisMessages(t, []*slapipev1.SeriesAnalysis{poisonAnalysis("run-mdb-poison")})[0]
-	produceBig(t, brokers, DefaultTopic, append(append(msgs[:150:150], poison), msgs[150:]...)...)
+	produceBig(t, brokers, defaultTopic, append(append(msgs[:150:150], poison), msgs[150:]...)...)
 
 	s := startConsumer(t, ctx, cfg, st)
-	require.Eventually(t, func() bool { return committedAll(t, brokers, cfg.GroupID, DefaultTopic) }, waitLong, pollEvery)
+	require.Eventually(t, func() bool { return committedAll(t, brokers, cfg.GroupID, defaultTopic) }, waitLong, pollEvery)
 
 	ref := freshStore(t, store.DialectMySQL)
 	require.NoError(t, ref.WriteAnalyses(ctx, good))
@@ -288,7 +288,7 @@ func TestPoisonMessageOnMariaDB(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, len(good))
 
-	dead := consumeAll(t, brokers, DefaultDLQTopic, 1)
+	dead := consumeAll(t, brokers, defaultDLQTopic, 1)
 	require.Len(t, dead, 1)
 	require.Equal(t, "poison", string(dead[0].Key))
 	require.Empty(t, dead[0].Value, "an 8 MB dead letter is sent by reference")

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/embedded/history"
 	"github.com/slapipe/slapipe/embedded/kafka"
 	"github.com/slapipe/slapipe/embedded/prom"
 	"github.com/slapipe/slapipe/etl"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -75,7 +75,7 @@ func startEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		}
 	} else {
 		e.broker, err = kafka.Start(ctx, kafka.Options{
-			Topics:     []string{etl.DefaultTopic, etl.DefaultRunsTopic, datastorage.DefaultDLQTopic},
+			Topics:     []string{slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic), slapipev1.DeadLetterTopic(slapipev1.DefaultTopic)},
 			Partitions: etl.DefaultPartitions,
 			Logger:     cfg.Logger,
 		})

@@ -9,7 +9,6 @@ import (
 
 	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/datastorage"
-	"github.com/slapipe/slapipe/etl"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -47,14 +46,14 @@ func renderServices(w *errWriter, r *report) {
 	}
 	if r.embeddedKafka {
 		fmt.Fprintf(tw, "  Kafka\t%s\tembedded kfake broker, topics %s, %s, %s\n", strings.Join(r.brokers, ","),
-			etl.DefaultTopic, etl.DefaultRunsTopic, datastorage.DefaultDLQTopic)
+			slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic), slapipev1.DeadLetterTopic(slapipev1.DefaultTopic))
 	} else {
 		fmt.Fprintf(tw, "  Kafka\t%s\t\n", strings.Join(r.brokers, ","))
 	}
 	fmt.Fprintf(tw, "  Store\t%s\t\n", r.storeDesc)
 	fmt.Fprintf(tw, "  slamanager\t%s\tgRPC\n", r.slaAddr)
 	fmt.Fprintf(tw, "  dataretrieval\t%s\tgRPC\n", r.retrievalAddr)
-	fmt.Fprintf(tw, "  datastorage\tgroup %s\tconsuming %s and %s\n", datastorage.DefaultGroupID, etl.DefaultTopic, etl.DefaultRunsTopic)
+	fmt.Fprintf(tw, "  datastorage\tgroup %s\tconsuming %s and %s\n", datastorage.DefaultGroupID, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	if r.metricsURL != "" {
 		fmt.Fprintf(tw, "  metrics\t%s\tof every component\n", r.metricsURL)
 	}

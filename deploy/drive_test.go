@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/slapipe/slapipe/datastorage"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/slamanager"
 )
@@ -113,7 +112,7 @@ func waitStored(ctx context.Context, db *sql.DB, run *slapipev1.Run) error {
 // deadLetterOne produces a message datastorage cannot decode and waits for
 // it to be counted as dead-lettered.
 func deadLetterOne(ctx context.Context, brokers []string, g prometheus.Gatherer) error {
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: datastorage.DefaultTopic, RequiredAcks: kafka.RequireAll}
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: slapipev1.DefaultTopic, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte("garbage"), Value: []byte("not a protobuf \xff\xfe")}); err != nil {
 		return fmt.Errorf("producing the garbage message: %w", err)

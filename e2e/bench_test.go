@@ -43,9 +43,9 @@ func BenchmarkDatastorageThroughput(b *testing.B) {
 		b.StopTimer()
 		run := fmt.Sprintf("0193a5b0-0000-7000-8000-%012d", i)
 		topic := "bench-" + randomSuffix(4)
-		cfg := datastorage.Config{Brokers: brokers, Topic: topic, RunsTopic: topic + ".runs", DLQTopic: topic + ".dlq",
+		cfg := datastorage.Config{Brokers: brokers, Topic: topic,
 			GroupID: topic}
-		createTopics(b, brokers, datastorage.DefaultPartitions, cfg.Topic, cfg.RunsTopic)
+		createTopics(b, brokers, datastorage.DefaultPartitions, cfg.Topic, slapipev1.RunsTopic(cfg.Topic))
 		produce(b, brokers, topic, analysisMessages(b, fixtures.Analyses(run, throughputMessages))...)
 		c, err := datastorage.New(cfg, st, datastorage.Deps{Logger: testenv.Logger(b)})
 		require.NoError(b, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/testenv"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -50,7 +51,7 @@ func TestCLIPipeline(t *testing.T) {
 
 	ds := startSlapipe(t, "datastorage", "datastorage", "--kafka-brokers", strings.Join(brokers, ","),
 		"--mysql-dsn", dsn, "--metrics-listen", "127.0.0.1:0")
-	waitCommitted(t, brokers, datastorage.DefaultGroupID, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
+	waitCommitted(t, brokers, datastorage.DefaultGroupID, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 
 	runs, err := st.ListRuns(ctx, 0)
 	require.NoError(t, err)

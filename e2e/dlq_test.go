@@ -24,7 +24,7 @@ func TestUndecodableMessageGoesToDLQ(t *testing.T) {
 	brokers := newBroker(t)
 	st := openStore(t, testenv.NewMySQLDatabase(t, baseDSN, "e2e"))
 	// One partition: the bad messages sit between valid ones in one log.
-	createTopics(t, brokers, 1, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
+	createTopics(t, brokers, 1, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 
 	run := "0193a5b0-0000-7000-8000-00000000d1a0"
 	want := fixtures.Analyses(run, 40)
@@ -47,11 +47,11 @@ func TestUndecodableMessageGoesToDLQ(t *testing.T) {
 		all = append(all, kafka.Message{Key: []byte("bad-" + strconv.Itoa(i)), Value: []byte(b.value),
 			Headers: []kafka.Header{{Key: "case", Value: []byte(b.name)}}})
 	}
-	produce(t, brokers, datastorage.DefaultTopic, all...)
+	produce(t, brokers, slapipev1.DefaultTopic, all...)
 	c := startConsumer(t, brokers, st)
-	waitCommitted(t, brokers, c.group, datastorage.DefaultTopic)
+	waitCommitted(t, brokers, c.group, slapipev1.DefaultTopic)
 
-	dead := readAll(t, brokers, datastorage.DefaultDLQTopic)
+	dead := readAll(t, brokers, slapipev1.DeadLetterTopic(slapipev1.DefaultTopic))
 	require.Len(t, dead, len(bad), "dead letters")
 	// The DLQ has several partitions: find each dead letter by the header
 	// the test gave the original.
@@ -72,7 +72,7 @@ func TestUndecodableMessageGoesToDLQ(t *testing.T) {
 			assert.Equal(t, []byte(b.value), d.Value, "value unchanged")
 			assert.Equal(t, "bad-"+strconv.Itoa(i), string(d.Key), "key unchanged")
 			assert.Contains(t, h[datastorage.HeaderError], b.wantErr, "error header")
-			assert.Equal(t, datastorage.DefaultTopic, h[datastorage.HeaderTopic])
+			assert.Equal(t, slapipev1.DefaultTopic, h[datastorage.HeaderTopic])
 			assert.Equal(t, "0", h[datastorage.HeaderPartition])
 			// The bad message i follows 10(i+1) valid ones and i bad ones.
 			assert.Equal(t, strconv.Itoa(11*(i+1)-1), h[datastorage.HeaderOffset])

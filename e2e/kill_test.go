@@ -13,6 +13,7 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
 // runningWrite returns the start of a write statement another connection
@@ -43,12 +44,12 @@ func TestDatastorageKilledMidBatch(t *testing.T) {
 
 	run := "0193a5b0-0000-7000-8000-00000000c0de"
 	want := fixtures.Analyses(run, n)
-	createTopics(t, brokers, datastorage.DefaultPartitions, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
-	produce(t, brokers, datastorage.DefaultTopic, analysisMessages(t, want)...)
-	produce(t, brokers, datastorage.DefaultRunsTopic, runMessage(t, runRecord(run, n)))
+	createTopics(t, brokers, datastorage.DefaultPartitions, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
+	produce(t, brokers, slapipev1.DefaultTopic, analysisMessages(t, want)...)
+	produce(t, brokers, slapipev1.RunsTopic(slapipev1.DefaultTopic), runMessage(t, runRecord(run, n)))
 
 	args := []string{"datastorage", "--kafka-brokers", strings.Join(brokers, ","), "--mysql-dsn", dsn,
-		"--kafka-topic", datastorage.DefaultTopic, "--metrics-listen", "127.0.0.1:0", "--log-level", "warn"}
+		"--kafka-topic", slapipev1.DefaultTopic, "--metrics-listen", "127.0.0.1:0", "--log-level", "warn"}
 	first := startSlapipe(t, "datastorage-1", args...)
 
 	// Kill once part of the messages is stored AND a write of the next batch
@@ -85,7 +86,7 @@ func TestDatastorageKilledMidBatch(t *testing.T) {
 		return n > stored, err
 	})
 	t.Logf("restarted datastorage stored its first rows after %s", time.Since(t0).Round(time.Millisecond))
-	waitCommitted(t, brokers, datastorage.DefaultGroupID, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
+	waitCommitted(t, brokers, datastorage.DefaultGroupID, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	t.Logf("restarted datastorage stored the rest in %s", time.Since(t0).Round(time.Millisecond))
 	select {
 	case <-second.exited:

@@ -18,6 +18,7 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/stretchr/testify/require"
 )
 
@@ -175,14 +176,14 @@ func TestMariaDBCrashLosesNothing(t *testing.T) {
 	db, dsn := startOwnMariaDB(t, "slapipe_e2e")
 	st := openStore(t, dsn)
 	brokers := newBroker(t)
-	createTopics(t, brokers, datastorage.DefaultPartitions, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
+	createTopics(t, brokers, datastorage.DefaultPartitions, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	c := startConsumer(t, brokers, st)
 
 	run := "0193a5b0-0000-7000-8000-0000000dead0"
 	want := fixtures.Analyses(run, 3*chunk)
 	msgs := analysisMessages(t, want)
 
-	produce(t, brokers, datastorage.DefaultTopic, msgs[:chunk]...)
+	produce(t, brokers, slapipev1.DefaultTopic, msgs[:chunk]...)
 	waitFor(t, "the first rows to be stored", func() (bool, error) {
 		n, err := countRows(context.Background(), st.DB(), "analyses")
 		return n > 0, err
@@ -190,16 +191,16 @@ func TestMariaDBCrashLosesNothing(t *testing.T) {
 	db.kill()
 	t.Log("mariadbd killed")
 	down := time.Now()
-	produce(t, brokers, datastorage.DefaultTopic, msgs[chunk:2*chunk]...)
-	produce(t, brokers, datastorage.DefaultRunsTopic, runMessage(t, runRecord(run, len(want))))
+	produce(t, brokers, slapipev1.DefaultTopic, msgs[chunk:2*chunk]...)
+	produce(t, brokers, slapipev1.RunsTopic(slapipev1.DefaultTopic), runMessage(t, runRecord(run, len(want))))
 	// Long enough for several retries at the capped backoff.
 	time.Sleep(6*time.Second - time.Since(down))
 	failed := c.writeErrors(t)
 	require.Positive(t, failed, "no write failed while MariaDB was down: the outage was not exercised")
 	db.start()
-	produce(t, brokers, datastorage.DefaultTopic, msgs[2*chunk:]...)
+	produce(t, brokers, slapipev1.DefaultTopic, msgs[2*chunk:]...)
 
-	waitCommitted(t, brokers, c.group, datastorage.DefaultTopic, datastorage.DefaultRunsTopic)
+	waitCommitted(t, brokers, c.group, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	t.Logf("stored everything %s after the crash; %g write attempts failed meanwhile", time.Since(down).Round(time.Millisecond), c.writeErrors(t))
 	checkStoredExactly(t, st.DB(), st, want)
 	runs, err := st.ListRuns(context.Background(), 0)

@@ -183,7 +183,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, etl.StatusSucceeded, run.GetStatus())
 	require.EqualValues(t, len(want), run.GetSeries(), "series in the run")
-	waitCommitted(t, p.brokers, p.group, etl.DefaultTopic, etl.DefaultRunsTopic)
+	waitCommitted(t, p.brokers, p.group, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 
 	t.Run("statistics", func(t *testing.T) { checkStats(t, p.client, run.GetRunId(), want) })
 	t.Run("analysis", func(t *testing.T) { checkAnalysis(t, p.client, run.GetRunId(), end, len(want)) })
@@ -219,11 +219,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 	t.Run("redelivery changes nothing", func(t *testing.T) {
 		before := contentSums(t, p.st.DB())
 		require.Equal(t, len(want), before["analyses"].Rows)
-		msgs := append(readAll(t, p.brokers, etl.DefaultTopic), readAll(t, p.brokers, etl.DefaultRunsTopic)...)
+		msgs := append(readAll(t, p.brokers, slapipev1.DefaultTopic), readAll(t, p.brokers, slapipev1.RunsTopic(slapipev1.DefaultTopic))...)
 		require.Len(t, msgs, len(want)+1, "the run's messages: one per series and the run record")
 		republish(t, p.brokers, msgs)
-		waitCommitted(t, p.brokers, p.group, etl.DefaultTopic, etl.DefaultRunsTopic)
-		require.Len(t, readAll(t, p.brokers, etl.DefaultTopic), 2*len(want), "the messages were published twice")
+		waitCommitted(t, p.brokers, p.group, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
+		require.Len(t, readAll(t, p.brokers, slapipev1.DefaultTopic), 2*len(want), "the messages were published twice")
 		after := contentSums(t, p.st.DB())
 		assert.Equal(t, before, after)
 	})

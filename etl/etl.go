@@ -26,17 +26,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/slapipe/slapipe/analysis"
 	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/internal/kafkatopic"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
 // Default configuration values, applied by New to zero fields.
 const (
-	DefaultTopic        = kafkatopic.DefaultTopic
-	DefaultRunsTopic    = kafkatopic.DefaultRunsTopic
 	DefaultPartitions   = kafkatopic.DefaultPartitions
 	DefaultStep         = 5 * time.Second
-	DefaultRange        = 12 * time.Hour
+	DefaultRange        = slapipev1.LongestWindow
 	DefaultQueryTimeout = promsource.DefaultTimeout // one bound for both: a run only queries through promsource
 	// DefaultMaxSelectors is far above the default selection (the watch
 	// list and at most 50 objectives) and far below the thousands of range
@@ -78,10 +78,9 @@ type Config struct {
 	PrometheusURL string
 	// Brokers are the Kafka bootstrap addresses (host:port).
 	Brokers []string
-	// Topic receives one SeriesAnalysis per series; default "prometheusdata".
+	// Topic receives one SeriesAnalysis per series; default
+	// slapipev1.DefaultTopic. Run records go to slapipev1.RunsTopic(Topic).
 	Topic string
-	// RunsTopic receives one Run per run; default "prometheusdata.runs".
-	RunsTopic string
 	// Partitions is the partition count of topics New creates; default 6.
 	Partitions int
 	// Step is the grid step; default 5 s.
@@ -250,10 +249,7 @@ func (e *ETL) Close() error {
 // field and the bad value.
 func (c Config) withDefaults() (Config, error) {
 	if c.Topic == "" {
-		c.Topic = DefaultTopic
-	}
-	if c.RunsTopic == "" {
-		c.RunsTopic = DefaultRunsTopic
+		c.Topic = slapipev1.DefaultTopic
 	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
@@ -300,8 +296,12 @@ func (c Config) withDefaults() (Config, error) {
 	case c.MaxSelectors < 1 || c.MaxSeries < 1 || c.RunTimeout < 0:
 		return c, fmt.Errorf("etl config: max selectors (%d) and max series (%d) must be positive, run timeout (%s) not negative",
 			c.MaxSelectors, c.MaxSeries, c.RunTimeout)
-	case c.Topic == c.RunsTopic:
-		return c, fmt.Errorf("etl config: runs topic must differ from topic %q", c.Topic)
+	case slapipev1.HorizonSteps(c.Step) > analysis.MaxHorizon:
+		return c, fmt.Errorf("etl config: step %s needs %d forecast points to cover %s, the engine computes at most %d",
+			c.Step, slapipev1.HorizonSteps(c.Step), slapipev1.ForecastHorizon, analysis.MaxHorizon)
+	}
+	if err := slapipev1.CheckTopic(c.Topic); err != nil {
+		return c, fmt.Errorf("etl config: %w", err)
 	}
 	if len(c.Selectors) == 0 {
 		return c, errors.New("etl config: selectors: at least one selector is required")

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
 func TestRunAfterClose(t *testing.T) {
@@ -35,7 +36,8 @@ func TestConfigValidation(t *testing.T) {
 		{"too many points", func(c *Config) { c.Step = time.Second }, "needs 43201 points, Prometheus answers at most 11000"},
 		{"bad selector", func(c *Config) { c.Selectors = []string{"up", "up or vector(1)"} }, "selectors[1]: invalid selector"},
 		{"empty selectors", func(c *Config) { c.Selectors = []string{} }, "selectors: at least one selector is required"},
-		{"same topics", func(c *Config) { c.RunsTopic = DefaultTopic }, "runs topic must differ"},
+		{"bad topic", func(c *Config) { c.Topic = "a topic" }, "kafka topic \"a topic\": invalid argument: only ASCII letters"},
+		{"horizon beyond the engine", func(c *Config) { c.Step, c.Range = time.Millisecond, time.Second }, "step 1ms needs 600000 forecast points to cover 10m0s, the engine computes at most 100000"},
 		{"negative parallelism", func(c *Config) { c.Parallelism = -2 }, "parallelism: must be at least 1 (got -2)"},
 	}
 	for _, c := range cases {
@@ -45,8 +47,7 @@ func TestConfigValidation(t *testing.T) {
 			got, err := cfg.withDefaults()
 			if c.wantErr == "" {
 				require.NoError(t, err)
-				require.Equal(t, DefaultTopic, got.Topic)
-				require.Equal(t, DefaultRunsTopic, got.RunsTopic)
+				require.Equal(t, slapipev1.DefaultTopic, got.Topic)
 				require.Equal(t, 6, got.Partitions)
 				require.Equal(t, 5*time.Second, got.Step)
 				require.Equal(t, 12*time.Hour, got.Range)

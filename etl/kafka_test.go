@@ -66,7 +66,7 @@ func readTopic(t *testing.T, brokers []string, topic string) map[int][]kafka.Mes
 
 func TestPublishToKafka(t *testing.T) {
 	brokers := newBroker(t)
-	cfg := Config{PrometheusURL: "http://127.0.0.1:1", Brokers: brokers, Topic: "pd", RunsTopic: "pd.runs", Partitions: 3}
+	cfg := Config{PrometheusURL: "http://127.0.0.1:1", Brokers: brokers, Topic: "pd", Partitions: 3}
 	e, err := New(cfg, Deps{Registerer: prometheus.NewRegistry()})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, e.Close()) }()
@@ -142,7 +142,7 @@ func TestFirstRunCreatesTheTopicsOnceKafkaIsUp(t *testing.T) {
 	// broker is up creates the topics and succeeds.
 	port := freePort(t)
 	brokers := []string{fmt.Sprintf("127.0.0.1:%d", port)}
-	e, err := New(Config{PrometheusURL: "http://127.0.0.1:1", Brokers: brokers, Topic: "pd", RunsTopic: "pd.runs", Partitions: 2},
+	e, err := New(Config{PrometheusURL: "http://127.0.0.1:1", Brokers: brokers, Topic: "pd", Partitions: 2},
 		Deps{Registerer: prometheus.NewRegistry()})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, e.Close()) }()

@@ -15,12 +15,6 @@ import (
 // carries for charts.
 const HistoryLen = 120
 
-// windows are the trailing windows summarised for every series.
-var windows = []struct {
-	name string
-	d    time.Duration
-}{{"1h", time.Hour}, {"3h", 3 * time.Hour}, {"12h", 12 * time.Hour}}
-
 // analyzeFunc is the analysis engine's entry point.
 type analyzeFunc func(analysis.Input) (*analysis.Result, error)
 
@@ -56,11 +50,11 @@ func seriesMessage(runID string, s *promsource.Series, computedAt time.Time) *sl
 		Samples:     int64(len(s.Values)),
 		Gaps:        int64(gaps),
 	}
-	for _, w := range windows {
-		k := min(len(s.Values), int(w.d/s.Step))
+	for _, w := range slapipev1.Windows {
+		k := min(len(s.Values), int(w.Duration/s.Step))
 		st := analysis.Summarize(s.Values[len(s.Values)-k:])
 		m.Windows = append(m.Windows, &slapipev1.WindowStats{
-			Window: w.name, Samples: int64(st.Count),
+			Window: w.Name, Samples: int64(st.Count),
 			Min: st.Min, Max: st.Max, Mean: st.Mean, Stddev: st.Stddev,
 		})
 	}

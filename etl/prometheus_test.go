@@ -85,7 +85,7 @@ func TestRunAgainstRealPrometheus(t *testing.T) {
 		run.RunId, run.PullSeconds, run.AnalyseSeconds, run.PublishSeconds, run.TotalSeconds)
 
 	got := map[string]*slapipev1.SeriesAnalysis{}
-	for _, msgs := range readTopic(t, brokers, DefaultTopic) {
+	for _, msgs := range readTopic(t, brokers, slapipev1.DefaultTopic) {
 		for _, m := range msgs {
 			var sa slapipev1.SeriesAnalysis
 			require.NoError(t, proto.Unmarshal(m.Value, &sa))

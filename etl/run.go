@@ -17,7 +17,6 @@ import (
 	"github.com/slapipe/slapipe/analysis"
 	"github.com/slapipe/slapipe/etl/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // Run statuses recorded in slapipev1.Run.
@@ -34,7 +33,7 @@ const (
 const runRecordTimeout = 10 * time.Second
 
 // Run performs one run and returns its record, which has also been
-// published to RunsTopic. Invalid selectors are refused before the run
+// published to slapipev1.RunsTopic(Config.Topic). Invalid selectors are refused before the run
 // starts (error wrapping ErrInvalidSelector, no record), and so are a
 // context that ends before the run starts and, at the ETL's first run,
 // Kafka topics that cannot be created. Any other failure (Prometheus,
@@ -80,7 +79,7 @@ func (e *ETL) Run(ctx context.Context, opts RunOptions) (*slapipev1.Run, error) 
 		// Once per ETL, at its first run rather than in New: Kafka may be
 		// down when the component starts, and comes back later.
 		tctx, cancel := context.WithTimeout(ctx, topicTimeout)
-		err := ensureTopics(tctx, e.cfg.Brokers, e.cfg.Partitions, e.cfg.Topic, e.cfg.RunsTopic)
+		err := ensureTopics(tctx, e.cfg.Brokers, e.cfg.Partitions, e.cfg.Topic, slapipev1.RunsTopic(e.cfg.Topic))
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("etl run not started: %w", err)
@@ -287,7 +286,7 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 			s := &series[i]
 			now := time.Now()
 			m := seriesMessage(r.run.RunId, s, now)
-			res, err := e.analyze(analysis.Input{StepSeconds: s.Step.Seconds(), Values: s.Values, Horizon: analysis.DefaultHorizon})
+			res, err := e.analyze(analysis.Input{StepSeconds: s.Step.Seconds(), Values: s.Values, Horizon: slapipev1.HorizonSteps(s.Step)})
 			if err != nil {
 				failed.Add(1)
 				e.metrics.analysisErrors.Inc()
@@ -301,10 +300,11 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 				addResult(m, s, res)
 			}
 			e.metrics.seriesAnalysed.Inc()
-			// A message the store would refuse (a metric name longer than
-			// its column, say) would be dead-lettered by datastorage and
-			// keep the run from ever being complete: leave it out here.
-			if err := store.ValidateAnalysis(m); err != nil {
+			// A message breaking the contract (a metric name longer than
+			// the store's column, say) would be dead-lettered by
+			// datastorage and keep the run from ever being complete: leave
+			// it out here.
+			if err := m.Validate(); err != nil {
 				rejected.Add(1)
 				e.metrics.seriesRejected.Inc()
 				e.logger.WarnContext(gctx, "series left out of the run: the store cannot keep it",
@@ -350,9 +350,10 @@ func (r *runState) publishRun(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), runRecordTimeout)
 		defer cancel()
 	}
-	msg := kafka.Message{Topic: r.etl.cfg.RunsTopic, Key: []byte(r.run.RunId), Value: b, Time: time.Now()}
+	topic := slapipev1.RunsTopic(r.etl.cfg.Topic)
+	msg := kafka.Message{Topic: topic, Key: []byte(r.run.RunId), Value: b, Time: time.Now()}
 	if err := r.etl.pub.WriteMessages(ctx, msg); err != nil {
-		return fmt.Errorf("publishing run record to %s: %w", r.etl.cfg.RunsTopic, err)
+		return fmt.Errorf("publishing run record to %s: %w", topic, err)
 	}
 	r.etl.metrics.messages.Inc()
 	return nil

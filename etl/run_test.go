@@ -190,7 +190,7 @@ func TestRunPublishesEverySeries(t *testing.T) {
 		require.True(t, src.starts[i].Equal(runEnd.Add(-12*time.Hour+step)), "start %s", src.starts[i])
 	}
 
-	msgs := pub.topic(DefaultTopic)
+	msgs := pub.topic(slapipev1.DefaultTopic)
 	require.Len(t, msgs, 3)
 	byID := map[string]*slapipev1.SeriesAnalysis{}
 	for _, m := range msgs {
@@ -276,7 +276,7 @@ func TestRunPublishesEverySeries(t *testing.T) {
 	require.Contains(t, logs.String(), `"series analysis failed`)
 	require.Contains(t, logs.String(), bad.ID)
 
-	runs := pub.topic(DefaultRunsTopic)
+	runs := pub.topic(slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	require.Len(t, runs, 1)
 	require.Equal(t, run.RunId, string(runs[0].Key))
 	var rec slapipev1.Run
@@ -345,9 +345,9 @@ func TestRunFailures(t *testing.T) {
 	}{
 		{"prometheus down", &fakeSource{series: series, fetchErr: errors.New("connection refused")}, &fakePublisher{},
 			false, "pull: connection refused", true, 0},
-		{"kafka refuses series", &fakeSource{series: series}, &fakePublisher{failTopic: DefaultTopic},
+		{"kafka refuses series", &fakeSource{series: series}, &fakePublisher{failTopic: slapipev1.DefaultTopic},
 			false, "publish: writing messages 0-0 of 1: broker unavailable", true, 0},
-		{"kafka refuses run record", &fakeSource{series: series}, &fakePublisher{failTopic: DefaultRunsTopic},
+		{"kafka refuses run record", &fakeSource{series: series}, &fakePublisher{failTopic: slapipev1.RunsTopic(slapipev1.DefaultTopic)},
 			false, "broker unavailable", false, 1},
 		{"cancelled", &fakeSource{series: series}, &fakePublisher{},
 			true, "context canceled", true, 0},
@@ -366,8 +366,8 @@ func TestRunFailures(t *testing.T) {
 			require.NotNil(t, run)
 			require.Equal(t, StatusFailed, run.Status)
 			require.Contains(t, run.Error, c.wantErr)
-			require.Len(t, c.pub.topic(DefaultTopic), c.wantSeriesN)
-			records := c.pub.topic(DefaultRunsTopic)
+			require.Len(t, c.pub.topic(slapipev1.DefaultTopic), c.wantSeriesN)
+			records := c.pub.topic(slapipev1.RunsTopic(slapipev1.DefaultTopic))
 			if !c.wantRecord {
 				require.Empty(t, records)
 			} else {
@@ -436,10 +436,10 @@ func TestRunLeavesOutSeriesTheStoreRefuses(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, StatusSucceeded, run.Status)
 	require.EqualValues(t, 1, run.Series, "the run counts what it published")
-	msgs := pub.topic(DefaultTopic)
+	msgs := pub.topic(slapipev1.DefaultTopic)
 	require.Len(t, msgs, 1)
 	require.Equal(t, good.ID, string(msgs[0].Key))
-	records := pub.topic(DefaultRunsTopic)
+	records := pub.topic(slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	require.Len(t, records, 1)
 	var rec slapipev1.Run
 	require.NoError(t, proto.Unmarshal(records[0].Value, &rec))
@@ -495,8 +495,8 @@ func TestRunLimits(t *testing.T) {
 		require.ErrorContains(t, err, "at most 2 per run (--max-series)")
 		require.Equal(t, StatusFailed, run.GetStatus())
 		require.Empty(t, src.starts, "nothing pulled")
-		require.Empty(t, pub.topic(DefaultTopic))
-		require.Len(t, pub.topic(DefaultRunsTopic), 1, "the failed run is recorded")
+		require.Empty(t, pub.topic(slapipev1.DefaultTopic))
+		require.Len(t, pub.topic(slapipev1.RunsTopic(slapipev1.DefaultTopic)), 1, "the failed run is recorded")
 	})
 	t.Run("series pulled", func(t *testing.T) {
 		src := &fakeSource{series: three}
@@ -507,7 +507,7 @@ func TestRunLimits(t *testing.T) {
 		require.ErrorIs(t, err, ErrLimit)
 		require.ErrorContains(t, err, "matched 3 series, at most 2 per run (--max-series)")
 		require.Equal(t, StatusFailed, run.GetStatus())
-		require.Empty(t, pub.topic(DefaultTopic), "nothing analysed or published")
+		require.Empty(t, pub.topic(slapipev1.DefaultTopic), "nothing analysed or published")
 	})
 	t.Run("deadline", func(t *testing.T) {
 		src := &blockingSource{fakeSource: &fakeSource{series: three}}
@@ -519,7 +519,7 @@ func TestRunLimits(t *testing.T) {
 		require.ErrorContains(t, err, "took longer than 50ms (--run-timeout)")
 		require.Equal(t, StatusFailed, run.GetStatus())
 		require.Contains(t, run.GetError(), "--run-timeout")
-		require.Len(t, pub.topic(DefaultRunsTopic), 1, "the failed run is recorded")
+		require.Len(t, pub.topic(slapipev1.RunsTopic(slapipev1.DefaultTopic)), 1, "the failed run is recorded")
 	})
 }
 
@@ -542,8 +542,8 @@ func TestRunMatchingNothingIsEmpty(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, StatusEmpty, run.GetStatus())
 	require.Zero(t, run.GetSeries())
-	require.Empty(t, pub.topic(DefaultTopic))
-	recs := pub.topic(DefaultRunsTopic)
+	require.Empty(t, pub.topic(slapipev1.DefaultTopic))
+	recs := pub.topic(slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	require.Len(t, recs, 1)
 	var got slapipev1.Run
 	require.NoError(t, proto.Unmarshal(recs[0].Value, &got))

@@ -3,7 +3,6 @@ package slamanager
 import (
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -11,40 +10,6 @@ import (
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
-
-// window is one trailing period violations are counted over.
-type window struct {
-	name string
-	d    time.Duration
-}
-
-// windows are the periods answered, shortest first; the longest is the range
-// pulled from Prometheus.
-var windows = []window{{"1h", time.Hour}, {"3h", 3 * time.Hour}, {"12h", 12 * time.Hour}}
-
-// pullRange is the span of the one pull per objective every window is
-// sliced from: the longest window.
-var pullRange = windows[len(windows)-1].d
-
-// knownWindow reports whether name is one of windows.
-func knownWindow(name string) bool {
-	for _, w := range windows {
-		if w.name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// windowNames lists the windows' names quoted, for error messages:
-// "1h", "3h", "12h".
-func windowNames() string {
-	names := make([]string, len(windows))
-	for i, w := range windows {
-		names[i] = strconv.Quote(w.name)
-	}
-	return strings.Join(names, ", ")
-}
 
 // bounds are an objective's limits; a nil pointer is an absent bound.
 type bounds struct {
@@ -151,17 +116,17 @@ func countViolations(pulls []objectivePull, end, computedAt time.Time) *slapipev
 	for i, p := range pulls {
 		sorted[i] = sortedSeries(p.series)
 	}
-	for _, w := range windows {
-		wv := &slapipev1.WindowViolations{Window: w.name}
+	for _, w := range slapipev1.Windows {
+		wv := &slapipev1.WindowViolations{Window: w.Name}
 		for pi, p := range pulls {
 			for _, s := range sorted[pi] {
-				row := countWindow(s, boundsOf(p.objective), end, w.d)
+				row := countWindow(s, boundsOf(p.objective), end, w.Duration)
 				row.Objective = p.objective.GetName()
 				row.Metric = p.metric
 				// Rows share the pull's label maps, which no one modifies;
 				// Prometheus series labels never hold __name__.
 				row.Labels = s.Labels
-				row.Window = w.name
+				row.Window = w.Name
 				row.SeriesId = s.ID
 				wv.Rows = append(wv.Rows, row)
 			}

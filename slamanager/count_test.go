@@ -174,8 +174,8 @@ func TestCountWindowEdges(t *testing.T) {
 	// A series that starts 100 steps before the end: all 101 points are in
 	// every window.
 	short := promSeries{Start: testEnd.Add(-100 * testStep), Step: testStep, Values: make([]float64, 101)}
-	for _, w := range windows {
-		require.Equal(t, int64(101), countWindow(&short, both, testEnd, w.d).Samples, w.name)
+	for _, w := range slapipev1.Windows {
+		require.Equal(t, int64(101), countWindow(&short, both, testEnd, w.Duration).Samples, w.Name)
 	}
 	// An end before the series starts sees nothing.
 	require.Equal(t, int64(0), countWindow(&short, both, testEnd.Add(-time.Hour), time.Hour).Samples)

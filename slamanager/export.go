@@ -48,13 +48,13 @@ func (f *family) with(names []string) *prometheus.Desc {
 
 var (
 	famCompliance = newFamily("slapipe_sla_compliance_ratio",
-		"Share of the window's samples inside the objective's bounds, per objective, series and window (1h, 3h, 12h).")
+		"Share of the window's samples inside the objective's bounds, per objective, series and window ("+slapipev1.WindowNames(false)+").")
 	famSecondsOut = newFamily("slapipe_sla_out_of_range_seconds",
 		"Seconds out of the objective's bounds within the window (samples out times the step), per objective, series and window.")
 	famOutNow = newFamily("slapipe_sla_out_of_range",
 		"1 when the series' latest sample is outside the objective's bounds, else 0.")
 	famProbability = newFamily("slapipe_sla_violation_probability",
-		"Probability that the series leaves the objective's bounds within the prediction horizon (600 s), from the latest stored forecast.")
+		"Probability that the series leaves the objective's bounds within the prediction horizon ("+slapipev1.ForecastHorizon.String()+"), from the latest stored forecast.")
 	famCrossing = newFamily("slapipe_sla_first_crossing_seconds",
 		"Seconds from now to the first forecast point outside the bounds (0 when already past); absent when the forecast stays inside.")
 	famAge = newFamily("slapipe_sla_evaluation_age_seconds",
@@ -142,7 +142,7 @@ func (c *slaCollector) Collect(ch chan<- prometheus.Metric) {
 				wn, wv := append(names, labelWindow), append(values, w.GetWindow())
 				emit(famCompliance, r.GetCompliance(), wn, wv)
 				emit(famSecondsOut, r.GetSecondsOut(), wn, wv)
-				if w.GetWindow() == windows[0].name {
+				if w.GetWindow() == slapipev1.Windows[0].Name {
 					out := 0.0
 					if lv := r.GetLastViolation(); lv != nil && !lv.AsTime().Before(end) {
 						out = 1

@@ -21,8 +21,9 @@ import (
 // 95 % ones, mean ± z975·sigma_h.
 const z975 = 1.959963984540054
 
-// horizon is the prediction horizon.
-const horizon = HorizonSeconds * time.Second
+// horizonSeconds is the contract's forecast horizon as GetPredictionsResponse
+// reports it.
+var horizonSeconds = slapipev1.ForecastHorizon.Seconds()
 
 // normalCDF is Φ(x).
 func normalCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
@@ -66,7 +67,7 @@ func predict(o *slapipev1.Objective, msg *slapipev1.SeriesAnalysis) (*slapipev1.
 	b := boundsOf(o)
 	rangeEnd := msg.GetRangeEnd().AsTime()
 	step := time.Duration(msg.GetStepSeconds() * float64(time.Second))
-	limit := rangeEnd.Add(horizon)
+	limit := rangeEnd.Add(slapipev1.ForecastHorizon)
 	p := &slapipev1.Prediction{
 		Objective: o.GetName(),
 		Metric:    msg.GetMetric(),
@@ -147,7 +148,7 @@ func (m *Manager) predictions(ctx context.Context, set *slapipev1.SLASet) (*slap
 	switch {
 	case isNotFound(err):
 		// Nothing analysed yet: an empty answer, not an outage.
-		resp := &slapipev1.GetPredictionsResponse{HorizonSeconds: HorizonSeconds}
+		resp := &slapipev1.GetPredictionsResponse{HorizonSeconds: horizonSeconds}
 		m.exp.setPredictions(resp)
 		return resp, nil
 	case err != nil:
@@ -201,7 +202,7 @@ func (m *Manager) readPredictions(ctx context.Context, set *slapipev1.SLASet, ru
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	resp := &slapipev1.GetPredictionsResponse{HorizonSeconds: HorizonSeconds, RunId: runID}
+	resp := &slapipev1.GetPredictionsResponse{HorizonSeconds: horizonSeconds, RunId: runID}
 	var newest time.Time
 	for i, o := range objs {
 		for _, msg := range found[i] {

@@ -35,8 +35,6 @@ const (
 	DefaultListen      = "127.0.0.1:50051"
 	DefaultStep        = etl.DefaultStep
 	DefaultPromTimeout = 1500 * time.Millisecond
-	// HorizonSeconds is the prediction horizon: 10 minutes.
-	HorizonSeconds = 600
 	// defaultStaleAfter marks predictions stale when no schedule says better.
 	defaultStaleAfter = 15 * time.Minute
 	// DefaultEvaluationInterval is the period of evaluations that refresh

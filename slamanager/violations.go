@@ -35,8 +35,8 @@ type violationsCache struct {
 // age; Unavailable only when there is no snapshot either.
 func (m *Manager) GetViolations(ctx context.Context, req *slapipev1.GetViolationsRequest) (*slapipev1.GetViolationsResponse, error) {
 	w := req.GetWindow()
-	if w != "" && !knownWindow(w) {
-		return nil, status.Errorf(codes.InvalidArgument, "window: must be %s or empty for all (got %q)", windowNames(), w)
+	if w != "" && !slapipev1.ValidWindow(w) {
+		return nil, status.Errorf(codes.InvalidArgument, "window: must be %s or empty for all (got %q)", slapipev1.WindowNames(true), w)
 	}
 	set, err := m.currentSet(ctx)
 	if err != nil {
@@ -113,7 +113,7 @@ func (m *Manager) computeViolations(parent context.Context, set *slapipev1.SLASe
 		}
 		g.Go(func() error {
 			start := time.Now()
-			ss, err := m.source.Pull(gctx, o.GetSelector(), end.Add(-pullRange), end, m.cfg.Step)
+			ss, err := m.source.Pull(gctx, o.GetSelector(), end.Add(-slapipev1.LongestWindow), end, m.cfg.Step)
 			m.met.pullSeconds.Observe(time.Since(start).Seconds())
 			if err != nil {
 				return fmt.Errorf("pulling %s (%s): %w", o.GetName(), o.GetSelector(), err)

@@ -18,13 +18,6 @@ import (
 // sqliteTime is how SQLite keeps times: UTC text that sorts as it should.
 const sqliteTime = "2006-01-02 15:04:05.000"
 
-// Bounds of MySQL's DATETIME, applied to both dialects so they accept the
-// same messages.
-var (
-	minTime = time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)
-)
-
 // timeArg is the SQL argument for t: UTC, truncated to the millisecond.
 func timeArg(dialect string, t time.Time) any {
 	t = t.UTC().Truncate(time.Millisecond)
@@ -40,20 +33,6 @@ func tsArg(dialect string, ts *timestamppb.Timestamp) any {
 		return nil
 	}
 	return timeArg(dialect, ts.AsTime())
-}
-
-// checkTS rejects timestamps the schema cannot hold.
-func checkTS(field string, ts *timestamppb.Timestamp) error {
-	if ts == nil {
-		return nil
-	}
-	if err := ts.CheckValid(); err != nil {
-		return fmt.Errorf("%s: %w: %w", field, ErrInvalidArgument, err)
-	}
-	if t := ts.AsTime(); t.Before(minTime) || t.After(maxTime) {
-		return fmt.Errorf("%s: %w: %s outside years 1000..9999", field, ErrInvalidArgument, t.Format(time.RFC3339))
-	}
-	return nil
 }
 
 // nullTime scans a time column of either dialect (time.Time from MySQL, text

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,12 +10,16 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
 // ErrInvalidArgument marks a request the store refuses because of its
 // content (a bad regular expression, page token, oversized or malformed
-// field). Retrying the same input cannot succeed.
-var ErrInvalidArgument = errors.New("invalid argument")
+// field). Retrying the same input cannot succeed. It is the contract's
+// sentinel: a message the contract refuses and one the store refuses fail
+// alike.
+var ErrInvalidArgument = slapipev1.ErrInvalidArgument
 
 // Dialect names returned by (*Store).Dialect.
 const (

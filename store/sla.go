@@ -29,7 +29,7 @@ type SLAVersion struct {
 // Every version is kept; concurrent saves get distinct versions. The store
 // does not judge the objectives (the SLA manager validates them).
 func (s *Store) SaveSLA(ctx context.Context, objectives []*slapipev1.Objective, actor string) (*slapipev1.SLASet, error) {
-	if err := checkText("actor", actor, maxActorLen); err != nil {
+	if err := slapipev1.CheckText("actor", actor, slapipev1.MaxActorLen); err != nil {
 		return nil, err
 	}
 	body, err := objectivesJSON(objectives)

@@ -44,7 +44,7 @@ func (s *Store) SaveViolations(ctx context.Context, v *slapipev1.GetViolationsRe
 	if v == nil {
 		return fmt.Errorf("violations: %w: nil message", ErrInvalidArgument)
 	}
-	if err := checkTS("computed_at", v.ComputedAt); err != nil {
+	if err := slapipev1.CheckTimestamp("computed_at", v.ComputedAt); err != nil {
 		return err
 	}
 	body, err := jsonOpts.Marshal(v)
@@ -115,13 +115,13 @@ func (s *Store) addViolationRow(rows *rowSet, v *slapipev1.GetViolationsResponse
 	if err := checkRowKeys(window, r.Objective, r.Metric); err != nil {
 		return err
 	}
-	if err := checkTS("worst_at", r.WorstAt); err != nil {
+	if err := slapipev1.CheckTimestamp("worst_at", r.WorstAt); err != nil {
 		return err
 	}
-	if err := checkTS("first_violation", r.FirstViolation); err != nil {
+	if err := slapipev1.CheckTimestamp("first_violation", r.FirstViolation); err != nil {
 		return err
 	}
-	if err := checkTS("last_violation", r.LastViolation); err != nil {
+	if err := slapipev1.CheckTimestamp("last_violation", r.LastViolation); err != nil {
 		return err
 	}
 	d := s.dialect
@@ -142,7 +142,7 @@ func rowIdentity(seriesID, metric string, labels map[string]string) (string, str
 		sum := sha256.Sum256([]byte(metric + "\x00" + lj))
 		return hex.EncodeToString(sum[:16]), lj, nil
 	}
-	if err := checkKey("series_id", seriesID, maxIDLen); err != nil {
+	if err := slapipev1.CheckKey("series_id", seriesID, slapipev1.MaxIDLen); err != nil {
 		return "", "", err
 	}
 	return seriesID, lj, nil
@@ -150,13 +150,13 @@ func rowIdentity(seriesID, metric string, labels map[string]string) (string, str
 
 // checkRowKeys validates the key strings of violation and prediction rows.
 func checkRowKeys(window, objective, metric string) error {
-	if err := checkWindow(window); err != nil {
+	if err := slapipev1.CheckWindow(window); err != nil {
 		return err
 	}
-	if err := checkKey("objective", objective, maxMetricLen); err != nil {
+	if err := slapipev1.CheckKey("objective", objective, slapipev1.MaxMetricLen); err != nil {
 		return err
 	}
-	return checkText("metric", metric, maxMetricLen)
+	return slapipev1.CheckText("metric", metric, slapipev1.MaxMetricLen)
 }
 
 // LatestViolations returns the snapshot SaveViolations kept last, or
@@ -185,10 +185,10 @@ func (s *Store) SavePredictions(ctx context.Context, p *slapipev1.GetPredictions
 	if p == nil || p.ComputedAt == nil {
 		return fmt.Errorf("predictions: %w: nil message or computed_at", ErrInvalidArgument)
 	}
-	if err := checkTS("computed_at", p.ComputedAt); err != nil {
+	if err := slapipev1.CheckTimestamp("computed_at", p.ComputedAt); err != nil {
 		return err
 	}
-	if err := checkText("run_id", p.RunId, maxIDLen); err != nil {
+	if err := slapipev1.CheckText("run_id", p.RunId, slapipev1.MaxIDLen); err != nil {
 		return err
 	}
 	d := s.dialect
@@ -202,10 +202,10 @@ func (s *Store) SavePredictions(ctx context.Context, p *slapipev1.GetPredictions
 			err = checkRowKeys("", r.Objective, r.Metric)
 		}
 		if err == nil {
-			err = checkText("model", r.Model, maxModelLen)
+			err = slapipev1.CheckText("model", r.Model, slapipev1.MaxModelLen)
 		}
 		if err == nil {
-			err = checkTS("first_crossing", r.FirstCrossing)
+			err = slapipev1.CheckTimestamp("first_crossing", r.FirstCrossing)
 		}
 		if err != nil {
 			return fmt.Errorf("predictions[%d]: %w", i, err)

@@ -25,7 +25,7 @@ type writeSet struct {
 // analysis that was stored before are replaced, so writing the same
 // messages again changes nothing and a changed message replaces the old one
 // whole. Within a batch the last message for a key wins. A message failing
-// ValidateAnalysis fails the whole batch with ErrInvalidArgument before
+// (*slapipev1.SeriesAnalysis).Validate fails the whole batch with ErrInvalidArgument before
 // anything is written. Deadlocks and lock timeouts are retried.
 //
 // Times are stored at millisecond precision: finer digits are truncated, so
@@ -38,7 +38,7 @@ func (s *Store) WriteAnalyses(ctx context.Context, msgs []*slapipev1.SeriesAnaly
 		return nil
 	}
 	for i, m := range msgs {
-		if err := ValidateAnalysis(m); err != nil {
+		if err := m.Validate(); err != nil {
 			return fmt.Errorf("message %d of the batch: %w", i, err)
 		}
 	}
@@ -267,7 +267,7 @@ type querier interface {
 // UpsertRun records the run summary, replacing an earlier one for the same
 // run_id. It leaves the run's analyses alone.
 func (s *Store) UpsertRun(ctx context.Context, run *slapipev1.Run) error {
-	if err := ValidateRun(run); err != nil {
+	if err := run.Validate(); err != nil {
 		return err
 	}
 	d := s.dialect

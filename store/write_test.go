@@ -222,8 +222,8 @@ func TestWriteAnalysesRejectsInvalid(t *testing.T) {
 				c.mutate(msgs[1])
 				err := s.WriteAnalyses(ctx, msgs)
 				require.ErrorIs(t, err, ErrInvalidArgument)
-				require.ErrorIs(t, ValidateAnalysis(msgs[1]), ErrInvalidArgument)
-				require.NoError(t, ValidateAnalysis(msgs[0]))
+				require.ErrorIs(t, msgs[1].Validate(), ErrInvalidArgument)
+				require.NoError(t, msgs[0].Validate())
 				require.Equal(t, 0, countRows(t, s)["analyses"], "nothing of a rejected batch is written")
 			})
 		}

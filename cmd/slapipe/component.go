@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/slapipe/slapipe/internal/kafkatopic"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/server"
 )
 
@@ -16,7 +16,7 @@ import (
 const (
 	defaultPrometheusURL = "http://127.0.0.1:9090"
 	defaultKafkaBroker   = "127.0.0.1:9092"
-	defaultKafkaTopic    = kafkatopic.DefaultTopic
+	defaultKafkaTopic    = slapipev1.DefaultTopic
 	defaultMySQLDSN      = "slapipe:slapipe@tcp(127.0.0.1:3306)/slapipe?parseTime=true"
 )
 
@@ -36,7 +36,7 @@ func (s *sources) prometheusFlag(fs *pflag.FlagSet, def string) {
 
 func (s *sources) kafkaFlags(fs *pflag.FlagSet, def []string) {
 	fs.StringSliceVar(&s.kafkaBrokers, "kafka-brokers", def, "Kafka bootstrap brokers (host:port, comma-separated)")
-	fs.StringVar(&s.kafkaTopic, "kafka-topic", defaultKafkaTopic, "Kafka topic of the analyses")
+	fs.StringVar(&s.kafkaTopic, "kafka-topic", defaultKafkaTopic, "Kafka topic of the analyses; the run records go to <topic>.runs and dead letters to <topic>.dlq")
 }
 
 func (s *sources) mysqlFlag(fs *pflag.FlagSet, def string) {

@@ -9,6 +9,7 @@ import (
 	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/etl/promsource"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/slamanager"
 )
 
@@ -111,7 +112,7 @@ func ctlViolations(a *app, f *ctlFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  f.do(a, func(ctx context.Context, c *ctl.Client, _ []string) error { return c.Violations(ctx, window) }),
 	}
-	cmd.Flags().StringVar(&window, "window", "", "only this window: 1h, 3h or 12h")
+	cmd.Flags().StringVar(&window, "window", "", "only this window: "+slapipev1.WindowNames(false))
 	return cmd
 }
 

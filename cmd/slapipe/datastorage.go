@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/datastorage"
-	"github.com/slapipe/slapipe/internal/kafkatopic"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -27,8 +26,7 @@ func registerDataStorage(root *cobra.Command, a *app) {
 			}
 			defer st.Close()
 			c, err := datastorage.New(datastorage.Config{Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
-				RunsTopic: kafkatopic.Runs(s.kafkaTopic), DLQTopic: kafkatopic.DeadLetters(s.kafkaTopic), GroupID: group,
-				MaxMessageBytes: maxBytes, PoisonTries: poisonTries}, st,
+				GroupID: group, MaxMessageBytes: maxBytes, PoisonTries: poisonTries}, st,
 				datastorage.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err

@@ -10,7 +10,6 @@ import (
 	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/etl/promsource"
-	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
 func registerETL(root *cobra.Command, a *app) {
@@ -40,7 +39,7 @@ stdout. Without --selector the default watch list is pulled.`,
 			}
 			e, err := etl.New(etl.Config{
 				PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
-				RunsTopic: kafkatopic.Runs(s.kafkaTopic), Selectors: selectors, Step: step, Range: rng,
+				Selectors: selectors, Step: step, Range: rng,
 				MaxSelectors: limits.maxSelectors, MaxSeries: limits.maxSeries, RunTimeout: limits.runTimeout,
 			}, etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {

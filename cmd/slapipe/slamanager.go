@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/internal/kafkatopic"
 	"github.com/slapipe/slapipe/slamanager"
 	"github.com/slapipe/slapipe/store"
 )
@@ -34,7 +33,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			// and answers while they are down, and runs fail with the reason
 			// until they are back.
 			e, err := etl.New(etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
-				Topic: s.kafkaTopic, RunsTopic: kafkatopic.Runs(s.kafkaTopic),
+				Topic:        s.kafkaTopic,
 				MaxSelectors: limits.maxSelectors, MaxSeries: limits.maxSeries, RunTimeout: limits.runTimeout},
 				etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {

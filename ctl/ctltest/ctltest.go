@@ -147,8 +147,8 @@ func (s *SLA) violations(window string) (*slapipev1.GetViolationsResponse, error
 	if window == "" {
 		return v, nil
 	}
-	if window != "1h" && window != "3h" && window != "12h" {
-		return nil, status.Errorf(codes.InvalidArgument, "window %q: use 1h, 3h or 12h", window)
+	if !slapipev1.ValidWindow(window) {
+		return nil, status.Errorf(codes.InvalidArgument, "window %q: use one of %s", window, slapipev1.WindowNames(false))
 	}
 	var keep []*slapipev1.WindowViolations
 	for _, w := range v.GetWindows() {

@@ -91,7 +91,7 @@ func NewSLA() *SLA {
 			{Window: "3h", Rows: violationRows("3h", 3*ViolatedSamples)},
 			{Window: "12h", Rows: violationRows("12h", 12*ViolatedSamples)},
 		}},
-		Predictions: &slapipev1.GetPredictionsResponse{HorizonSeconds: 600, RunId: RunID, ComputedAt: ts(Now),
+		Predictions: &slapipev1.GetPredictionsResponse{HorizonSeconds: slapipev1.ForecastHorizon.Seconds(), RunId: RunID, ComputedAt: ts(Now),
 			Predictions: []*slapipev1.Prediction{
 				{Objective: "filesystem-avail", Metric: "node_filesystem_avail_bytes",
 					Labels:      map[string]string{"mountpoint": "/", "__name__": "node_filesystem_avail_bytes"},

@@ -11,25 +11,11 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// The topics' default names and partition count, one definition for the
-// producer (etl), the consumer (datastorage), the embedded broker and the
-// command. The run-record and dead-letter topics are named after the
-// analyses topic, so a deployment renames them all with one setting.
-const (
-	DefaultTopic      = "prometheusdata"
-	DefaultRunsTopic  = DefaultTopic + runsSuffix
-	DefaultDLQTopic   = DefaultTopic + dlqSuffix
-	DefaultPartitions = 6
-
-	runsSuffix = ".runs"
-	dlqSuffix  = ".dlq"
-)
-
-// Runs is the name of the run-record topic beside analyses topic t.
-func Runs(t string) string { return t + runsSuffix }
-
-// DeadLetters is the name of the dead-letter topic beside analyses topic t.
-func DeadLetters(t string) string { return t + dlqSuffix }
+// DefaultPartitions is the partition count of the topics slapipe creates
+// when they are missing: one definition for the producer (etl), the
+// consumer (datastorage), the embedded broker and the command. Their names
+// are the contract's (slapipev1.DefaultTopic, RunsTopic, DeadLetterTopic).
+const DefaultPartitions = 6
 
 // Timeout bounds one CreateTopics round trip.
 const Timeout = 10 * time.Second

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/internal/testenv"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/store"
+)
+
+// TestCLIContract runs the binary on a custom --kafka-topic at two steps,
+// against the backfilled Prometheus, kfake and MariaDB: `etl run --step 1s`
+// and `--step 15s` each forecast exactly the contract's 10 minutes (600 and
+// 40 points, the last 600 s past the range), the run records travel on
+// <topic>.runs, a message datastorage cannot decode lands on <topic>.dlq,
+// and none of the default topics is ever created.
+func TestCLIContract(t *testing.T) {
+	promURL := testenv.PrometheusURL(t)
+	baseDSN := testenv.MySQLDSN(t)
+	brokers := newBroker(t)
+	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
+	st := openStore(t, dsn)
+	const topic = "team-a.node-metrics"
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+
+	steps := map[string]time.Duration{}
+	for _, step := range []time.Duration{time.Second, 15 * time.Second} {
+		// One hour: 3601 points at 1 s stay within Prometheus' 11000.
+		args := []string{"etl", "run", "--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ","),
+			"--kafka-topic", topic, "--step", step.String(), "--range", "1h", "-o", "json",
+			"--selector", backfillSelector("node_memory_MemFree_bytes"), "--selector", backfillSelector("node_cpu_seconds_total")}
+		cmd := exec.CommandContext(ctx, slapipeBinary(t), args...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		require.NoError(t, err, "slapipe etl run --step %s: %s", step, tail(stderr.String(), 3000))
+		var summary struct {
+			RunID  string `json:"run_id"`
+			Status string `json:"status"`
+		}
+		require.NoError(t, json.Unmarshal(out, &summary), "summary on stdout: %s", out)
+		require.Equal(t, "succeeded", summary.Status)
+		steps[summary.RunID] = step
+	}
+	produce(t, brokers, topic, kafka.Message{Key: []byte("garbage"), Value: []byte("not a protobuf at all")})
+
+	ds := startSlapipe(t, "datastorage", "datastorage", "--kafka-brokers", strings.Join(brokers, ","),
+		"--kafka-topic", topic, "--mysql-dsn", dsn, "--metrics-listen", "127.0.0.1:0")
+	waitCommitted(t, brokers, datastorage.DefaultGroupID, topic, slapipev1.RunsTopic(topic))
+
+	runs, err := st.ListRuns(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, runs, len(steps), "both run records came through %s", slapipev1.RunsTopic(topic))
+	for runID, step := range steps {
+		_, msgs, err := st.Analyses(ctx, store.Query{RunID: runID})
+		require.NoError(t, err)
+		require.NotEmpty(t, msgs, "run at %s", step)
+		forecasts := 0
+		for _, m := range msgs {
+			require.Equal(t, step.Seconds(), m.GetStepSeconds())
+			f := m.GetForecast()
+			if f == nil {
+				continue
+			}
+			forecasts++
+			want := int(10 * time.Minute / step)
+			assert.EqualValues(t, want, f.GetHorizon(), "%s at %s", m.GetSeriesId(), step)
+			require.Len(t, f.GetPoints(), want, "%s at %s", m.GetSeriesId(), step)
+			last := f.GetPoints()[want-1].GetTime().AsTime()
+			assert.Equal(t, 10*time.Minute, last.Sub(m.GetRangeEnd().AsTime()), "%s at %s: forecast reach", m.GetSeriesId(), step)
+		}
+		require.Positive(t, forecasts, "run at %s stored no forecast", step)
+	}
+
+	// The dead letter is written before its offset is committed, but kfake
+	// may list the topic it created for it a few seconds later.
+	var dead []kafka.Message
+	waitFor(t, "the dead letter", func() (bool, error) {
+		md, err := kafkaClient(brokers).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{slapipev1.DeadLetterTopic(topic)}})
+		if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
+			return false, nil
+		}
+		dead = readAll(t, brokers, slapipev1.DeadLetterTopic(topic))
+		return len(dead) > 0, nil
+	})
+	require.Len(t, dead, 1)
+	assert.Equal(t, "garbage", string(dead[0].Key))
+
+	md, err := kafkaClient(brokers).Metadata(ctx, &kafka.MetadataRequest{})
+	require.NoError(t, err)
+	var names []string
+	for _, tp := range md.Topics {
+		names = append(names, tp.Name)
+	}
+	assert.ElementsMatch(t, []string{topic, slapipev1.RunsTopic(topic), slapipev1.DeadLetterTopic(topic)}, names,
+		"only the custom topic and the topics derived from it exist")
+
+	ds.terminate(t)
+}
