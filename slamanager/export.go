@@ -2,6 +2,7 @@ package slamanager
 
 import (
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -54,7 +55,7 @@ var (
 	famOutNow = newFamily("slapipe_sla_out_of_range",
 		"1 when the series' latest sample is outside the objective's bounds, else 0.")
 	famProbability = newFamily("slapipe_sla_violation_probability",
-		"Probability that the series leaves the objective's bounds within the prediction horizon ("+slapipev1.ForecastHorizon.String()+"), from the latest stored forecast.")
+		"Probability that the series leaves the objective's bounds within the prediction horizon ("+strconv.Itoa(int(slapipev1.ForecastHorizon.Seconds()))+" s), from the latest stored forecast.")
 	famCrossing = newFamily("slapipe_sla_first_crossing_seconds",
 		"Seconds from now to the first forecast point outside the bounds (0 when already past); absent when the forecast stays inside.")
 	famAge = newFamily("slapipe_sla_evaluation_age_seconds",
