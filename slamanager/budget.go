@@ -33,7 +33,10 @@ const (
 // burnWindows are the trailing windows burn rates are given over: the
 // short and long windows of the fast (5m, 1h) and slow (30m, 6h) alerts of
 // the SRE workbook's multi-window, multi-burn-rate alerting.
-var burnWindows = []window{{"5m", 5 * time.Minute}, {"30m", 30 * time.Minute}, {"1h", time.Hour}, {"6h", 6 * time.Hour}}
+var burnWindows = []slapipev1.Window{
+	{Name: "5m", Duration: 5 * time.Minute}, {Name: "30m", Duration: 30 * time.Minute},
+	{Name: "1h", Duration: time.Hour}, {Name: "6h", Duration: 6 * time.Hour},
+}
 
 // budgetStore keeps the time out of range per minute; the SQL store
 // implements it. A store without it serves no budgets.
@@ -219,7 +222,7 @@ func (m *Manager) budgets(ctx context.Context, set *slapipev1.SLASet, viol *slap
 		w := budgetWindow(o)
 		since := []time.Time{until.Add(-w)}
 		for _, bw := range burnWindows {
-			since = append(since, until.Add(-bw.d))
+			since = append(since, until.Add(-bw.Duration))
 		}
 		sums, err := bs.OutOfRangeSums(sctx, o.GetName(), until, since...)
 		if err != nil {
@@ -250,7 +253,7 @@ func budgetOf(o *slapipev1.Objective, w time.Duration, sums []float64, at time.T
 	b.RemainingRatio = 1 - b.SpentSeconds/b.BudgetSeconds
 	burn := make([]float64, len(burnWindows))
 	for i, bw := range burnWindows {
-		burn[i] = sums[i+1] / bw.d.Seconds() / allowed
+		burn[i] = sums[i+1] / bw.Duration.Seconds() / allowed
 	}
 	b.BurnRate_5M, b.BurnRate_30M, b.BurnRate_1H, b.BurnRate_6H = burn[0], burn[1], burn[2], burn[3]
 	// Seconds out of range per second over the last hour.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
 var outOfRangeTable = &tableSpec{
@@ -29,16 +31,16 @@ type OutOfRangeMinute struct {
 // [from, to)) are written, in one transaction. Replacing the same range
 // again with the same minutes changes nothing.
 func (s *Store) ReplaceOutOfRange(ctx context.Context, objective string, from, to time.Time, minutes []OutOfRangeMinute) error {
-	if err := checkKey("objective", objective, maxMetricLen); err != nil {
+	if err := slapipev1.CheckKey("objective", objective, slapipev1.MaxMetricLen); err != nil {
 		return err
 	}
-	if !from.Before(to) || from.Before(minTime) || to.After(maxTime) {
+	if !from.Before(to) || from.Before(slapipev1.MinTime) || to.After(slapipev1.MaxTime) {
 		return fmt.Errorf("out-of-range minutes of %q: %w: range [%s, %s)", objective, ErrInvalidArgument, from, to)
 	}
 	d := s.dialect
 	rows := newRowSet(outOfRangeTable, len(minutes))
 	for i, m := range minutes {
-		if err := checkKey("series_id", m.SeriesID, maxIDLen); err != nil {
+		if err := slapipev1.CheckKey("series_id", m.SeriesID, slapipev1.MaxIDLen); err != nil {
 			return fmt.Errorf("minutes[%d]: %w", i, err)
 		}
 		if !m.Minute.Equal(m.Minute.Truncate(time.Minute)) || m.Minute.Before(from) || !m.Minute.Before(to) {
