@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
@@ -60,6 +59,9 @@ type Options struct {
 	// StdoutTerminal enables colours in charts; StderrTerminal turns ETL
 	// progress into a progress bar instead of plain lines.
 	StdoutTerminal, StderrTerminal bool
+	// Credentials are the TLS settings and bearer token presented to both
+	// services.
+	Credentials Credentials
 	// ValidateSelector checks a PromQL selector before it is sent (the command
 	// wires promsource.ParseSelector); nil accepts any non-empty selector.
 	ValidateSelector func(string) error
@@ -97,10 +99,10 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts}
 	var err error
-	if c.slaConn, err = dial(opts.SLAAddr, "--sla-addr"); err != nil {
+	if c.slaConn, err = dial(opts.SLAAddr, "--sla-addr", opts.Credentials); err != nil {
 		return nil, err
 	}
-	if c.retConn, err = dial(opts.RetrievalAddr, "--retrieval-addr"); err != nil {
+	if c.retConn, err = dial(opts.RetrievalAddr, "--retrieval-addr", opts.Credentials); err != nil {
 		_ = c.slaConn.Close()
 		return nil, err
 	}
@@ -109,7 +111,7 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
-func dial(addr, flag string) (*grpc.ClientConn, error) {
+func dial(addr, flag string, creds Credentials) (*grpc.ClientConn, error) {
 	if addr == "" {
 		return nil, usageErrorf("%s is empty: give the service's host:port", flag)
 	}
@@ -120,7 +122,11 @@ func dial(addr, flag string) (*grpc.ClientConn, error) {
 			return nil, usageErrorf("invalid %s %q: want host:port, e.g. 127.0.0.1:50051", flag, addr)
 		}
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts, err := creds.DialOptions(addr)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		return nil, usageErrorf("invalid %s %q: %v", flag, addr, err)
 	}

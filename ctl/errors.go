@@ -46,7 +46,18 @@ func (s service) explain(err error) error {
 	}
 	msg := oneLine(st.Message())
 	switch st.Code() {
+	case codes.Unauthenticated:
+		return fmt.Errorf("the %s at %s refused the call: %s; give a token with --token-file or SLAPIPE_TOKEN", s.name, s.addr, msg)
+	case codes.PermissionDenied:
+		return fmt.Errorf("the %s at %s refused the call: %s", s.name, s.addr, msg)
 	case codes.Unavailable:
+		if tlsFailure(msg) {
+			return fmt.Errorf("no secure connection to the %s at %s: %s; check --tls-ca-file, --tls-cert-file and --tls-key-file against the server's TLS flags", s.name, s.addr, msg)
+		}
+		if strings.Contains(msg, "server preface") {
+			// A TLS server drops a plaintext client without a word.
+			return fmt.Errorf("the %s at %s closed the connection before answering: if it serves TLS, give --tls-ca-file", s.name, s.addr)
+		}
 		if s.unreachable() {
 			return fmt.Errorf("cannot reach the %s at %s: start it with `%s` or set %s", s.name, s.addr, s.command, s.flag)
 		}
@@ -70,6 +81,19 @@ func (s service) explain(err error) error {
 // connection is only Ready when the server was reached.
 func (s service) unreachable() bool {
 	return s.conn == nil || s.conn.GetState() != connectivity.Ready
+}
+
+// tlsFailure reports whether a transport error is a TLS handshake failure
+// (wrong CA, missing client certificate, plaintext against TLS), which
+// deserves a different hint from a server that is down.
+func tlsFailure(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, s := range []string{"tls:", "x509:", "certificate", "handshake"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // oneLine keeps error text on one line.

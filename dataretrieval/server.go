@@ -15,12 +15,12 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -36,6 +36,8 @@ const DefaultListen = "127.0.0.1:50052"
 type Config struct {
 	// Listen is the gRPC address (host:port; port 0 picks a free one).
 	Listen string
+	// Security is the gRPC server's TLS, tokens and reflection setting.
+	Security server.Security
 }
 
 // Store is what the service reads; *store.Store implements it.
@@ -63,15 +65,15 @@ type Server struct {
 	cfg      Config
 	st       Store
 	logger   *slog.Logger
-	grpc     *grpc.Server
+	grpc     *server.GRPC
 	onListen func(net.Addr)
 }
 
 var _ slapipev1.DataRetrievalServer = (*Server)(nil)
 
 // New returns the service reading st, registered on a gRPC server built by
-// server.NewGRPC (metrics, panic recovery, health, reflection). It does not
-// listen; Run does.
+// server.NewGRPC (metrics, panic recovery, TLS, tokens, health,
+// reflection). It does not listen; Run does.
 func New(cfg Config, st Store, deps Deps) (*Server, error) {
 	if st == nil {
 		return nil, errors.New("dataretrieval: store is nil")
@@ -85,7 +87,10 @@ func New(cfg Config, st Store, deps Deps) (*Server, error) {
 	}
 	logger = logger.With("component", "dataretrieval")
 	s := &Server{cfg: cfg, st: st, logger: logger, onListen: deps.OnListen}
-	s.grpc = server.NewGRPC(server.GRPCOptions{Registerer: deps.Registerer, Logger: logger})
+	var err error
+	if s.grpc, err = server.NewGRPC(logger, deps.Registerer, cfg.Listen, cfg.Security); err != nil {
+		return nil, fmt.Errorf("dataretrieval: %w", err)
+	}
 	slapipev1.RegisterDataRetrievalServer(s.grpc, s)
 	return s, nil
 }
@@ -93,7 +98,7 @@ func New(cfg Config, st Store, deps Deps) (*Server, error) {
 // Run serves gRPC on Config.Listen until ctx is done, then stops
 // gracefully. It returns nil after a shutdown asked by ctx.
 func (s *Server) Run(ctx context.Context) error {
-	return server.ServeGRPC(ctx, s.grpc, s.cfg.Listen, s.onListen)
+	return s.grpc.ListenAndServe(ctx, s.onListen)
 }
 
 // storeError maps a store error to a gRPC status, keeping the operation and

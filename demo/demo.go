@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
@@ -62,6 +63,13 @@ type Config struct {
 	// MetricsListen serves /metrics of the whole process when Gatherer is
 	// set; "" means a free loopback port.
 	MetricsListen string
+	// WebConfigFile protects /metrics with an exporter-toolkit web
+	// configuration (TLS, basic auth); "" serves plain HTTP.
+	WebConfigFile string
+	// Security protects both gRPC servers (TLS, tokens, reflection). The
+	// report's own client is given a token generated at start and trusts
+	// the served certificate; mutual TLS is not supported by the demo.
+	Security server.Security
 	// Out receives the report; nil means os.Stdout.
 	Out io.Writer
 	// Logger receives the components' logs; nil discards them.
@@ -133,7 +141,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	metricsAddr := make(chan net.Addr, 1)
 	if cfg.Gatherer != nil {
 		g.Go(func() error {
-			err := server.ServeMetrics(gctx, cfg.MetricsListen, cfg.Gatherer, cfg.Logger, func(a net.Addr) { metricsAddr <- a })
+			err := server.ServeMetrics(gctx, server.MetricsConfig{Listen: cfg.MetricsListen, WebConfigFile: cfg.WebConfigFile}, cfg.Gatherer, cfg.Logger, func(a net.Addr) { metricsAddr <- a })
 			return listenHint(err, "metrics", "--metrics-listen")
 		})
 	} else {
@@ -175,6 +183,8 @@ type pipeline struct {
 	// retrievalAddr receives the retrieval server's bound address.
 	retrievalAddr chan net.Addr
 	manager       *slamanager.Manager
+	// creds are what the report's client presents to the SLA manager.
+	creds ctl.Credentials
 }
 
 func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
@@ -184,6 +194,11 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 			err = errors.Join(err, p.close())
 		}
 	}()
+	sec, creds, err := reportAccess(cfg.Security)
+	if err != nil {
+		return nil, err
+	}
+	p.creds = creds
 	p.etl, err = etl.New(etl.Config{PrometheusURL: e.promURL, Brokers: e.brokers},
 		etl.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
@@ -195,14 +210,14 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 		return nil, fmt.Errorf("demo: datastorage: %w", err)
 	}
 	p.retrievalAddr = make(chan net.Addr, 1)
-	p.retrieval, err = dataretrieval.New(dataretrieval.Config{Listen: cfg.RetrievalListen}, e.st, dataretrieval.Deps{
+	p.retrieval, err = dataretrieval.New(dataretrieval.Config{Listen: cfg.RetrievalListen, Security: sec}, e.st, dataretrieval.Deps{
 		Logger: cfg.Logger, Registerer: cfg.Registerer,
 		OnListen: func(a net.Addr) { p.retrievalAddr <- a },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: dataretrieval: %w", err)
 	}
-	p.manager, err = slamanager.New(slamanager.Config{Listen: cfg.SLAListen, PrometheusURL: e.promURL, ETLInterval: cfg.ETLInterval},
+	p.manager, err = slamanager.New(slamanager.Config{Listen: cfg.SLAListen, Security: sec, PrometheusURL: e.promURL, ETLInterval: cfg.ETLInterval},
 		slamanager.Deps{Store: e.st, ETL: p.etl, Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("demo: slamanager: %w", err)

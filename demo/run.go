@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/slapipe/slapipe/ctl"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
@@ -60,7 +59,11 @@ func (p *pipeline) runOnce(ctx context.Context, cfg Config, e *env) (*report, er
 		r.ingested, r.ingestTook = e.prom.Ingested()
 	}
 
-	conn, err := grpc.NewClient(r.slaAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts, err := p.creds.DialOptions(r.slaAddr)
+	if err != nil {
+		return nil, fmt.Errorf("demo: connecting to the slamanager at %s: %w", r.slaAddr, err)
+	}
+	conn, err := grpc.NewClient(r.slaAddr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("demo: connecting to the slamanager at %s: %w", r.slaAddr, err)
 	}

@@ -188,7 +188,7 @@ func startPipeline(ctx context.Context, dsn, promURL string) (_ *pipeline, err e
 	for name, reg := range regs {
 		addr := make(chan net.Addr, 1)
 		g.Go(func() error {
-			return server.ServeMetrics(gctx, "127.0.0.1:0", reg, logger, func(a net.Addr) { addr <- a })
+			return server.ServeMetrics(gctx, server.MetricsConfig{Listen: "127.0.0.1:0"}, reg, logger, func(a net.Addr) { addr <- a })
 		})
 		select {
 		case a := <-addr:

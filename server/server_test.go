@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -46,7 +47,7 @@ func unary(name string, h func(ctx context.Context) error) grpc.MethodDesc {
 	}
 }
 
-func (p *probe) register(srv *grpc.Server) {
+func (p *probe) register(srv grpc.ServiceRegistrar) {
 	srv.RegisterService(&grpc.ServiceDesc{
 		ServiceName: testService,
 		HandlerType: (*any)(nil),
@@ -62,7 +63,8 @@ func (p *probe) register(srv *grpc.Server) {
 }
 
 type running struct {
-	srv  *grpc.Server
+	srv  *GRPC
+	addr string
 	conn *grpc.ClientConn
 	reg  *prometheus.Registry
 	stop context.CancelFunc
@@ -73,7 +75,7 @@ type running struct {
 	err      error
 }
 
-// wait returns what ServeGRPC returned; it may be called more than once.
+// wait returns what ListenAndServe returned; it may be called more than once.
 func (r *running) wait() error {
 	r.waitOnce.Do(func() { r.err = <-r.done })
 	return r.err
@@ -88,28 +90,39 @@ func start(t *testing.T) *running {
 // startOn is start with the server's metrics registered on reg.
 func startOn(t *testing.T, reg *prometheus.Registry) *running {
 	t.Helper()
-	srv := NewGRPC(GRPCOptions{Registerer: reg})
+	r, _ := serve(t, reg, Security{}, nil)
+	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	r.conn = conn
+	return r
+}
+
+// serve builds a server with sec, logging into logs (nil: discarded), adds
+// the probe service and serves it on a free loopback port until the test
+// ends. The caller dials r.addr.
+func serve(t *testing.T, reg *prometheus.Registry, sec Security, logger *slog.Logger) (*running, string) {
+	t.Helper()
+	srv, err := NewGRPC(logger, reg, "127.0.0.1:0", sec)
+	require.NoError(t, err)
 	p := &probe{started: make(chan struct{}), release: make(chan struct{})}
 	p.register(srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- ServeGRPC(ctx, srv, "", func(a net.Addr) { addrc <- a }) }()
+	go func() { done <- srv.ListenAndServe(ctx, func(a net.Addr) { addrc <- a }) }()
 	var addr net.Addr
 	select {
 	case addr = <-addrc:
 	case err := <-done:
-		t.Fatalf("ServeGRPC returned before listening: %v", err)
+		t.Fatalf("ListenAndServe returned before listening: %v", err)
 	}
-	conn, err := grpc.NewClient(addr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	r := &running{srv: srv, conn: conn, reg: reg, stop: cancel, done: done, p: p}
+	r := &running{srv: srv, addr: addr.String(), reg: reg, stop: cancel, done: done, p: p}
 	t.Cleanup(func() {
-		_ = conn.Close()
 		cancel()
 		_ = r.wait()
 	})
-	return r
+	return r, r.addr
 }
 
 func TestHealthServing(t *testing.T) {
@@ -160,7 +173,7 @@ func TestMetricsEndpointAfterCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- ServeMetrics(ctx, "", r.reg, nil, func(a net.Addr) { addrc <- a }) }()
+	go func() { done <- ServeMetrics(ctx, MetricsConfig{}, r.reg, nil, func(a net.Addr) { addrc <- a }) }()
 	addr := (<-addrc).String()
 
 	cases := []struct {
@@ -196,15 +209,14 @@ func TestGracefulStopLetsInFlightCallFinish(t *testing.T) {
 	<-r.p.started
 	r.stop()
 	// Health flips to NOT_SERVING right before GracefulStop starts waiting.
-	hs := Health(r.srv)
-	require.NotNil(t, hs)
+	hs := r.srv.Health()
 	require.Eventually(t, func() bool {
 		resp, err := hs.Check(context.Background(), &healthpb.HealthCheckRequest{})
 		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING
 	}, ShutdownTimeout, 0.01e9)
 	select {
 	case err := <-r.done:
-		t.Fatalf("ServeGRPC returned with a call in flight: %v", err)
+		t.Fatalf("ListenAndServe returned with a call in flight: %v", err)
 	default:
 	}
 	close(r.p.release)
@@ -224,9 +236,11 @@ func TestListenErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := ServeGRPC(context.Background(), NewGRPC(GRPCOptions{}), c.listen, nil)
+			srv, err := NewGRPC(nil, nil, c.listen, Security{Insecure: true})
+			require.NoError(t, err)
+			err = srv.ListenAndServe(context.Background(), nil)
 			require.ErrorContains(t, err, "grpc listen on "+c.listen)
-			err = ServeMetrics(context.Background(), c.listen, prometheus.NewRegistry(), nil, nil)
+			err = ServeMetrics(context.Background(), MetricsConfig{Listen: c.listen}, prometheus.NewRegistry(), nil, nil)
 			require.ErrorContains(t, err, "metrics listen on "+c.listen)
 		})
 	}

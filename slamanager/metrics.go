@@ -11,7 +11,6 @@ import (
 
 // metrics are the manager's own series, registered on Deps.Registerer only.
 type metrics struct {
-	reg                prometheus.Registerer
 	etlRuns            *prometheus.CounterVec
 	etlAttached        prometheus.Counter
 	etlInFlight        prometheus.Gauge
@@ -25,7 +24,6 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	const ns, sub = "slapipe", "slamanager"
 	m := &metrics{
-		reg: reg,
 		etlRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "etl_runs_total",
 			Help: "ETL runs executed by the SLA manager, by trigger (manual, schedule) and status (succeeded, failed)."}, []string{"trigger", "status"}),
 		etlAttached: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "etl_attached_total",

@@ -50,6 +50,8 @@ const (
 type Config struct {
 	// Listen is the gRPC listen address; "" means DefaultListen.
 	Listen string
+	// Security is the gRPC server's TLS, tokens and reflection setting.
+	Security server.Security
 	// PrometheusURL is where metric names, metadata and series counts are
 	// read (ListMetrics, unknown-metric warnings).
 	PrometheusURL string
@@ -124,6 +126,7 @@ type Manager struct {
 	log     *slog.Logger
 	met     *metrics
 	exp     *slaCollector
+	grpc    *server.GRPC
 	now     func() time.Time
 	// kick asks the evaluation loop for an evaluation now.
 	kick chan struct{}
@@ -228,6 +231,10 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		return nil, fmt.Errorf("slamanager: registering the sla metrics: %w", err)
 	}
 	m.runs = newRuns()
+	if m.grpc, err = server.NewGRPC(m.log, deps.Registerer, cfg.Listen, cfg.Security); err != nil {
+		return nil, fmt.Errorf("slamanager: %w", err)
+	}
+	slapipev1.RegisterSLAManagerServer(m.grpc, m)
 	return m, nil
 }
 
@@ -240,11 +247,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.runs.mu.Lock()
 	m.runs.loopOn = true
 	m.runs.mu.Unlock()
-	srv := server.NewGRPC(server.GRPCOptions{Registerer: m.met.reg, Logger: m.log})
-	slapipev1.RegisterSLAManagerServer(srv, m)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return server.ServeGRPC(gctx, srv, m.cfg.Listen, func(a net.Addr) {
+		return m.grpc.ListenAndServe(gctx, func(a net.Addr) {
 			m.addrMu.Lock()
 			m.addr = a
 			m.addrMu.Unlock()

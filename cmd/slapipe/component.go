@@ -27,7 +27,8 @@ type sources struct {
 	kafkaBrokers  []string
 	kafkaTopic    string
 	mysqlDSN      string
-	metricsListen string
+	metrics       server.MetricsConfig
+	grpc          grpcFlags
 }
 
 func (s *sources) prometheusFlag(fs *pflag.FlagSet, def string) {
@@ -44,18 +45,20 @@ func (s *sources) mysqlFlag(fs *pflag.FlagSet, def string) {
 }
 
 func (s *sources) metricsFlag(fs *pflag.FlagSet) {
-	fs.StringVar(&s.metricsListen, "metrics-listen", "", "address of the /metrics endpoint (default: a free loopback port, printed at start)")
+	fs.StringVar(&s.metrics.Listen, "metrics-listen", "", "address of the /metrics endpoint (default: a free loopback port, printed at start)")
+	fs.StringVar(&s.metrics.WebConfigFile, "web-config-file", "",
+		"exporter-toolkit web configuration of /metrics (TLS, basic auth; docs/security.md)")
 }
 
 // serve runs the component's actors and its /metrics endpoint in one group
 // tied to ctx (cancelled by SIGINT/SIGTERM): when one fails, all stop and its
 // error is returned. Every actor returns nil only once ctx is done.
-func (a *app) serve(ctx context.Context, name, metricsListen string, actors ...func(context.Context) error) error {
+func (a *app) serve(ctx context.Context, name string, metrics server.MetricsConfig, actors ...func(context.Context) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return server.ServeMetrics(gctx, metricsListen, a.registry, a.logger, func(addr net.Addr) {
-			if metricsListen == "" {
-				fmt.Fprintf(a.stdout, "%s: metrics at http://%s/metrics\n", name, addr)
+		return server.ServeMetrics(gctx, metrics, a.registry, a.logger, func(addr net.Addr) {
+			if metrics.Listen == "" {
+				fmt.Fprintf(a.stdout, "%s: metrics at %s://%s/metrics\n", name, metrics.Scheme(), addr)
 			}
 		})
 	})

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +25,8 @@ const (
 type ctlFlags struct {
 	slaAddr, retrievalAddr, output string
 	timeout                        time.Duration
+	creds                          ctl.Credentials
+	tokenFile                      string
 }
 
 // do returns a RunE that connects, runs op and closes.
@@ -38,8 +42,14 @@ func (f *ctlFlags) do(a *app, op func(ctx context.Context, c *ctl.Client, args [
 }
 
 func (f *ctlFlags) client(a *app) (*ctl.Client, error) {
+	creds := f.creds
+	var err error
+	if creds.Token, err = f.token(a); err != nil {
+		return nil, err
+	}
 	return ctl.New(ctl.Options{
 		SLAAddr: f.slaAddr, RetrievalAddr: f.retrievalAddr, Output: f.output, Timeout: f.timeout,
+		Credentials: creds,
 		Stdout: a.stdout, Stderr: a.stderr,
 		StdoutTerminal: isTerminal(a.stdout) && a.colorAllowed(), StderrTerminal: isTerminal(a.stderr),
 		ValidateSelector: func(s string) error {
@@ -47,6 +57,28 @@ func (f *ctlFlags) client(a *app) (*ctl.Client, error) {
 			return err
 		},
 	})
+}
+
+// tokenEnv holds the bearer token itself, for callers that cannot write a
+// file; --token-file wins over it.
+const tokenEnv = envPrefix + "TOKEN"
+
+// token returns the bearer token from --token-file (surrounding white space
+// removed, so `echo TOKEN > file` works) or SLAPIPE_TOKEN, or "".
+func (f *ctlFlags) token(a *app) (string, error) {
+	if f.tokenFile != "" {
+		b, err := os.ReadFile(f.tokenFile)
+		if err != nil {
+			return "", usagef("--token-file: %v", err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", usagef("--token-file %s is empty", f.tokenFile)
+		}
+		return tok, nil
+	}
+	tok, _ := a.lookupEnv(tokenEnv)
+	return strings.TrimSpace(tok), nil
 }
 
 func registerCtl(root *cobra.Command, a *app) {
@@ -72,6 +104,10 @@ menu; with a subcommand it prints a table (-o table) or JSON (-o json).`,
 	pf.StringVar(&f.retrievalAddr, "retrieval-addr", defaultRetrievalAddr, "retrieval service address (host:port)")
 	pf.StringVarP(&f.output, "output", "o", ctl.OutputTable, "output format: table or json")
 	pf.DurationVar(&f.timeout, "timeout", ctl.DefaultTimeout, "deadline of each call (ETL runs are followed until they end)")
+	pf.StringVar(&f.creds.CAFile, "tls-ca-file", "", "connect over TLS, verifying the services' certificates with this CA (PEM)")
+	pf.StringVar(&f.creds.CertFile, "tls-cert-file", "", "client certificate for mutual TLS (PEM; turns TLS on)")
+	pf.StringVar(&f.creds.KeyFile, "tls-key-file", "", "private key of --tls-cert-file (PEM)")
+	pf.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token (default: $"+tokenEnv+"); never sent in plaintext to a non-loopback address")
 
 	cmd.AddCommand(
 		ctlStatus(a, f), ctlViolations(a, f), ctlPrediction(a, f), ctlBudget(a, f), ctlMetrics(a, f),

@@ -23,17 +23,18 @@ func registerDataRetrieval(root *cobra.Command, a *app) {
 				return err
 			}
 			defer st.Close()
-			srv, err := dataretrieval.New(dataretrieval.Config{Listen: listen}, st,
+			srv, err := dataretrieval.New(dataretrieval.Config{Listen: listen, Security: s.security()}, st,
 				dataretrieval.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
 			}
-			return a.serve(ctx, "dataretrieval", s.metricsListen, srv.Run)
+			return a.serve(ctx, "dataretrieval", s.metrics, srv.Run)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&listen, "listen", dataretrieval.DefaultListen, "gRPC listen address")
 	s.mysqlFlag(fs, defaultMySQLDSN)
 	s.metricsFlag(fs)
+	s.grpcSecurityFlags(fs)
 	root.AddCommand(cmd)
 }

@@ -31,7 +31,7 @@ func registerDataStorage(root *cobra.Command, a *app) {
 			if err != nil {
 				return err
 			}
-			return a.serve(ctx, "datastorage", s.metricsListen, c.Run)
+			return a.serve(ctx, "datastorage", s.metrics, c.Run)
 		},
 	}
 	fs := cmd.Flags()

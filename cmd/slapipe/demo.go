@@ -38,7 +38,8 @@ in place of the embedded one.`,
 			return demo.Run(cmd.Context(), demo.Config{
 				Once: once, PrometheusURL: s.prometheusURL, KafkaBrokers: strings.Join(s.kafkaBrokers, ","),
 				MySQLDSN: s.mysqlDSN, SLAListen: slaListen, RetrievalListen: retrievalListen,
-				MetricsListen: s.metricsListen, Out: a.stdout, Logger: logger,
+				MetricsListen: s.metrics.Listen, WebConfigFile: s.metrics.WebConfigFile, Security: s.security(),
+				Out: a.stdout, Logger: logger,
 				Registerer: a.registry, Gatherer: a.registry,
 			})
 		},
@@ -51,6 +52,7 @@ in place of the embedded one.`,
 	fs.Lookup("prometheus-url").Usage = "real Prometheus base URL (default: the embedded one with demo history)"
 	fs.Lookup("mysql-dsn").Usage = "real MySQL DSN, or sqlite:PATH (default: SQLite in a temporary directory)"
 	s.metricsFlag(fs)
+	s.grpcSecurityFlags(fs)
 	fs.StringVar(&slaListen, "sla-listen", demo.DefaultSLAListen, "gRPC address of the SLA manager")
 	fs.StringVar(&retrievalListen, "retrieval-listen", demo.DefaultRetrievalListen, "gRPC address of dataretrieval")
 	root.AddCommand(cmd)

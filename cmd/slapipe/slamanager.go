@@ -44,13 +44,13 @@ func registerSLAManager(root *cobra.Command, a *app) {
 					a.logger.Warn("closing the etl", "err", err)
 				}
 			}()
-			m, err := slamanager.New(slamanager.Config{Listen: listen, PrometheusURL: s.prometheusURL, ETLInterval: etlInterval,
+			m, err := slamanager.New(slamanager.Config{Listen: listen, Security: s.security(), PrometheusURL: s.prometheusURL, ETLInterval: etlInterval,
 				EvaluationInterval: evalEvery},
 				slamanager.Deps{Store: st, ETL: e, Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
 			}
-			return a.serve(ctx, "slamanager", s.metricsListen, m.Run)
+			return a.serve(ctx, "slamanager", s.metrics, m.Run)
 		},
 	}
 	fs := cmd.Flags()
@@ -60,6 +60,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 	s.mysqlFlag(fs, defaultMySQLDSN)
 	s.metricsFlag(fs)
 	limits.flags(fs)
+	s.grpcSecurityFlags(fs)
 	fs.DurationVar(&etlInterval, "etl-interval", 5*time.Minute, "period of scheduled ETL runs (0 disables them)")
 	fs.DurationVar(&evalEvery, "evaluation-interval", slamanager.DefaultEvaluationInterval,
 		"period of the evaluations that refresh the slapipe_sla_* metrics")
