@@ -50,7 +50,7 @@ func (f *ctlFlags) client(a *app) (*ctl.Client, error) {
 	return ctl.New(ctl.Options{
 		SLAAddr: f.slaAddr, RetrievalAddr: f.retrievalAddr, Output: f.output, Timeout: f.timeout,
 		Credentials: creds,
-		Stdout: a.stdout, Stderr: a.stderr,
+		Stdout:      a.stdout, Stderr: a.stderr,
 		StdoutTerminal: isTerminal(a.stdout) && a.colorAllowed(), StderrTerminal: isTerminal(a.stderr),
 		ValidateSelector: func(s string) error {
 			_, _, err := promsource.ParseSelector(s)
