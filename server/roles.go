@@ -20,6 +20,7 @@ var readMethods = map[string]bool{
 	slapipev1.SLAManager_GetViolations_FullMethodName:  true,
 	slapipev1.SLAManager_GetPredictions_FullMethodName: true,
 	slapipev1.SLAManager_GetStatus_FullMethodName:      true,
+	slapipev1.SLAManager_GetBudget_FullMethodName:      true,
 
 	slapipev1.DataRetrieval_ListMetrics_FullMethodName: true,
 	slapipev1.DataRetrieval_ListSeries_FullMethodName:  true,

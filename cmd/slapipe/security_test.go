@@ -121,6 +121,7 @@ func slaCalls(c slapipev1.SLAManagerClient) []call {
 			return err
 		}},
 		{"GetStatus", false, func(ctx context.Context) error { _, err := c.GetStatus(ctx, &slapipev1.GetStatusRequest{}); return err }},
+		{"GetBudget", false, func(ctx context.Context) error { _, err := c.GetBudget(ctx, &slapipev1.GetBudgetRequest{}); return err }},
 		{"SetSLA", true, func(ctx context.Context) error {
 			_, err := c.SetSLA(ctx, &slapipev1.SetSLARequest{Objectives: []*slapipev1.Objective{obj}})
 			return err
@@ -227,7 +228,7 @@ func TestSecuredServices(t *testing.T) {
 			})
 		}
 	}
-	require.Equal(t, 2*16+4, refusals, "16 calls refused twice without a valid token, 4 writes refused to the read token")
+	require.Equal(t, 2*17+4, refusals, "17 calls refused twice without a valid token, 4 writes refused to the read token")
 
 	// The health service needs no token.
 	for _, addr := range []string{slaAddr, retAddr} {
