@@ -68,8 +68,13 @@ const (
 	minOrigins = 40
 	// spanHorizons and minSpan size the evaluated part of the series: the
 	// last max(spanHorizons*horizon, minSpan) samples, at most half of it.
-	spanHorizons = 25
+	spanHorizons = 12
 	minSpan      = 500
+	// recentSamples is how much of a long series the models are fitted to
+	// and evaluated on (4 h at 5 s), unless a season needs four cycles or
+	// the evaluation more: older samples tell little about the next
+	// minutes, and fitting costs time in proportion to the samples.
+	recentSamples = 2880
 	// maxMembers bounds how many of the best candidates are averaged.
 	maxMembers = 3
 	// clipZ is where the robust smoothing clips a one-step error, in
@@ -78,6 +83,13 @@ const (
 	// etsClipZ is where the exponential smoothing models' one-step errors
 	// are clipped: far enough out that only outliers are.
 	etsClipZ = 5
+	// warmUp, over the smoothing weight, is how many samples before the
+	// first origin simple exponential smoothing starts.
+	warmUp = 10.0
+	// scaleSteps is how many of the last steps measure the series' step
+	// scale: enough for a robust estimate, and the recent noise level is
+	// the one that matters.
+	scaleSteps = 2048
 	// coverage is the nominal coverage of the interval.
 	coverage = 0.95
 	// thinSpan is how many horizons the evaluated span must hold for its
@@ -172,6 +184,10 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 		}
 		nonNeg = nonNeg && v >= 0
 	}
+	if w := window(n, h, opts.Period); w < n {
+		opts = opts.recent(n - w)
+		x, n = x[n-w:], w
+	}
 	origins := evalOrigins(n, h, opts.Period)
 	if len(origins) < minOrigins {
 		return analytic(x, opts, nonNeg)
@@ -201,7 +217,7 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	}
 	ev := newEvaluation(z, origins, h, floor, opts.Filled)
 	ev.addSimple()
-	_, sd := stepScales(z)
+	sd := ev.wide
 	for _, c := range fitted {
 		clip := math.Inf(1)
 		if sd > 0 {
@@ -244,6 +260,33 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 		clampNonNegative(res)
 	}
 	return res, nil
+}
+
+// window returns how many of the last samples of a series of n are
+// fitted and evaluated (see recentSamples).
+func window(n, h, period int) int {
+	span := max(spanHorizons*h, minSpan)
+	return min(n, max(recentSamples, minCycles*period, 2*span+2*period+20))
+}
+
+// minCycles is how many seasons the window keeps for a seasonal model.
+const minCycles = 4
+
+// recent returns the options for the samples of a series from off on:
+// the filled marks cut, and the seasonal indices rotated so that the
+// window's first sample has phase 0.
+func (o Options) recent(off int) Options {
+	r := o
+	if o.Filled != nil {
+		r.Filled = o.Filled[off:]
+	}
+	if m := len(o.Indices); m > 0 {
+		r.Indices = make([]float64, m)
+		for j := range m {
+			r.Indices[j] = o.Indices[(j+off)%m]
+		}
+	}
+	return r
 }
 
 // evalOrigins returns the forecast origins of the evaluation: spread

@@ -15,6 +15,9 @@ type evaluation struct {
 	h       int
 	floor   float64 // forecasts are clipped at it (-Inf: none)
 	filled  []bool  // samples not to score (nil: none)
+	// mad and wide are the robust scales of the series' steps (see
+	// stepScales).
+	mad, wide float64
 
 	names  []string
 	paths  [][]float64 // per candidate: len(origins)*h forecasts
@@ -27,7 +30,9 @@ type evaluation struct {
 type pathFunc func(z []float64, origins []int, h int, out []float64)
 
 func newEvaluation(z []float64, origins []int, h int, floor float64, filled []bool) *evaluation {
-	return &evaluation{z: z, origins: origins, h: h, floor: floor, filled: filled}
+	ev := &evaluation{z: z, origins: origins, h: h, floor: floor, filled: filled}
+	ev.mad, ev.wide = stepScales(z)
+	return ev
 }
 
 // scored reports whether the sample at t counts in the evaluation.
@@ -78,7 +83,7 @@ func (ev *evaluation) mae(p []float64) float64 {
 // robust), and the median of the last samples.
 func (ev *evaluation) addSimple() {
 	ev.add("naive", naivePaths)
-	sd, _ := stepScales(ev.z)
+	sd := ev.mad
 	for _, a := range alphas {
 		// The robust form first: where no spike tells them apart, the
 		// plain form is a duplicate, and the robust one is what the
@@ -182,16 +187,26 @@ func naivePaths(z []float64, origins []int, h int, out []float64) {
 }
 
 // sesPaths returns simple exponential smoothing with weight alpha whose
-// one-step errors are clipped at ±clip (Inf: the plain form), started at
-// the first sample.
+// one-step errors are clipped at ±clip (Inf: the plain form). It starts
+// warmUp/alpha samples before the first origin, at the sample there: the
+// start's weight has decayed to (1-alpha)^(warmUp/alpha) < e^-warmUp by
+// then, and the samples before cost nothing.
 func sesPaths(alpha, clip float64) pathFunc {
 	return func(z []float64, origins []int, h int, out []float64) {
-		l := z[0]
-		t := 1
+		start := 0
+		if len(origins) > 0 {
+			start = max(0, origins[0]-int(warmUp/alpha))
+		}
+		l := z[start]
+		t := start + 1
 		for i, o := range origins {
 			for ; t < o; t++ {
 				e := z[t] - l
-				e = math.Max(-clip, math.Min(clip, e))
+				if e > clip {
+					e = clip
+				} else if e < -clip {
+					e = -clip
+				}
 				l += alpha * e
 			}
 			fill(out[i*h:(i+1)*h], l)
@@ -209,15 +224,17 @@ func medianPaths(w int) pathFunc {
 	}
 }
 
-// stepScales returns two scales of the series' steps z[t]-z[t-1]: mad,
-// 1.4826 times their median absolute deviation (their standard deviation
-// where they are normal), and wide, the larger of mad and their mean
-// absolute value, which quantised metrics need: their steps are mostly
-// zero, and a clip at a few MADs would clip every real move.
+// stepScales returns two scales of the series' last steps z[t]-z[t-1]
+// (at most scaleSteps of them): mad, 1.4826 times their median absolute
+// deviation (their standard deviation where they are normal), and wide,
+// the larger of mad and their mean absolute value, which quantised
+// metrics need: their steps are mostly zero, and a clip at a few MADs
+// would clip every real move.
 func stepScales(z []float64) (mad, wide float64) {
 	if len(z) < 3 {
 		return 0, 0
 	}
+	z = z[max(0, len(z)-1-scaleSteps):]
 	d := make([]float64, len(z)-1)
 	var meanAbs float64
 	for i := range d {
@@ -225,11 +242,13 @@ func stepScales(z []float64) (mad, wide float64) {
 		meanAbs += math.Abs(d[i])
 	}
 	meanAbs /= float64(len(d))
-	med := median(d, nil)
+	sort.Float64s(d)
+	med := quantile(d, 0.5)
 	for i := range d {
 		d[i] = math.Abs(d[i] - med)
 	}
-	mad = 1.4826 * median(d, nil)
+	sort.Float64s(d)
+	mad = 1.4826 * quantile(d, 0.5)
 	return mad, math.Max(mad, meanAbs)
 }
 
