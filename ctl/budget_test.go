@@ -2,11 +2,15 @@ package ctl_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/slapipe/slapipe/ctl"
+	"github.com/slapipe/slapipe/rules"
 )
 
 func TestParseBudget(t *testing.T) {
@@ -56,4 +60,34 @@ func TestBudgetRefusedBeforeTheCall(t *testing.T) {
 		require.ErrorContains(t, err, c.err)
 		require.Len(t, h.sla.Set.GetObjectives(), 5, "nothing sent")
 	}
+}
+
+// TestRules prints the rules of the fake manager's set: one group per
+// objective, budget burn alerts only for the objective with a target, and
+// the unit tests written next to them.
+func TestRules(t *testing.T) {
+	h := newHarness(t, ctl.OutputTable)
+	tests := filepath.Join(t.TempDir(), "rules.test.yml")
+	require.NoError(t, h.c.Rules(context.Background(), ctl.RulesOptions{TestsPath: tests, RuleFile: "rules.yml"}))
+	var doc struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	require.NoError(t, yaml.Unmarshal(h.stdout.Bytes(), &doc), h.stdout.String())
+	require.Len(t, doc.Groups, 5)
+	require.Equal(t, "slapipe-sla-memory-free", doc.Groups[1].Name)
+	require.Len(t, doc.Groups[1].Rules, 4, "memory-free has a target: two burn alerts more")
+	require.Len(t, doc.Groups[0].Rules, 2)
+	require.Equal(t, `slapipe_sla_out_of_range{objective="memory-free"} == 1`, doc.Groups[1].Rules[1].Expr)
+	b, err := os.ReadFile(tests)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "rule_files:\n  - rules.yml\n")
+
+	err = h.c.Rules(context.Background(), ctl.RulesOptions{Config: rules.Config{Probability: 2}})
+	require.ErrorIs(t, err, ctl.ErrUsage)
 }

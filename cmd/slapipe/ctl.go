@@ -12,6 +12,7 @@ import (
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/etl/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/rules"
 	"github.com/slapipe/slapipe/slamanager"
 )
 
@@ -110,7 +111,7 @@ menu; with a subcommand it prints a table (-o table) or JSON (-o json).`,
 	pf.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token (default: $"+tokenEnv+"); never sent in plaintext to a non-loopback address")
 
 	cmd.AddCommand(
-		ctlStatus(a, f), ctlViolations(a, f), ctlPrediction(a, f), ctlBudget(a, f), ctlMetrics(a, f),
+		ctlStatus(a, f), ctlViolations(a, f), ctlPrediction(a, f), ctlBudget(a, f), ctlRules(a, f), ctlMetrics(a, f),
 		ctlSeriesCommand(a, f, "stats", "Window statistics (1h, 3h, 12h) of the series of a metric",
 			func(ctx context.Context, c *ctl.Client, q ctl.Query) error { return c.Stats(ctx, q) }),
 		ctlSeriesCommand(a, f, "metadata", "Stationarity (ADF), autocorrelation and season of the series of a metric",
@@ -138,6 +139,26 @@ func ctlBudget(a *app, f *ctlFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  f.do(a, func(ctx context.Context, c *ctl.Client, _ []string) error { return c.Budget(ctx) }),
 	}
+}
+
+func ctlRules(a *app, f *ctlFlags) *cobra.Command {
+	var o ctl.RulesOptions
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Print Prometheus alerting rules for the current SLA set (a rules file, on stdout)",
+		Example: `  slapipe ctl rules > slapipe-rules.yml
+  slapipe ctl rules --tests slapipe-rules.test.yml --rule-file slapipe-rules.yml > slapipe-rules.yml
+  promtool check rules slapipe-rules.yml && promtool test rules slapipe-rules.test.yml`,
+		Args: cobra.NoArgs,
+		RunE: f.do(a, func(ctx context.Context, c *ctl.Client, _ []string) error { return c.Rules(ctx, o) }),
+	}
+	fs := cmd.Flags()
+	fs.Float64Var(&o.Probability, "probability", rules.DefaultProbability, "predicted violation: probability threshold")
+	fs.DurationVar(&o.PredictedFor, "predicted-for", rules.DefaultPredictedFor, "predicted violation: how long the probability stays over the threshold")
+	fs.DurationVar(&o.ViolationFor, "violation-for", rules.DefaultViolationFor, "violation now: how long a series stays out of range")
+	fs.StringVar(&o.TestsPath, "tests", "", "also write promtool unit tests of the rules to this file")
+	fs.StringVar(&o.RuleFile, "rule-file", "slapipe-rules.yml", "the rules file's path as the unit tests name it (relative to them)")
+	return cmd
 }
 
 func ctlViolations(a *app, f *ctlFlags) *cobra.Command {
