@@ -36,7 +36,8 @@ func (m *Manager) requestEvaluation() {
 }
 
 // evaluate computes the violations, budgets and predictions of the current
-// set and exports them. Failures are
+// set, exports them, and posts the predicted violations to Alertmanager
+// when there is one. Failures are
 // logged: the metrics keep the last answers, and their age says so.
 func (m *Manager) evaluate(ctx context.Context) {
 	set, err := m.currentSet(ctx)
@@ -52,7 +53,17 @@ func (m *Manager) evaluate(ctx context.Context) {
 	} else if status.Code(err) != codes.Unimplemented {
 		m.log.Warn("evaluation without budgets", "err", err)
 	}
-	if _, err := m.predictions(ctx, set); err != nil {
+	p, err := m.predictions(ctx, set)
+	if err != nil {
 		m.log.Warn("evaluation without predictions", "err", err)
+		return
+	}
+	if m.notify != nil {
+		result := "succeeded"
+		if err := m.notify.notify(ctx, p, m.now()); err != nil {
+			result = "failed"
+			m.log.Warn("alertmanager", "err", err)
+		}
+		m.met.alertPosts.WithLabelValues(result).Inc()
 	}
 }

@@ -19,6 +19,7 @@ type metrics struct {
 	promFailures       prometheus.Counter
 	pullSeconds        prometheus.Histogram
 	slaChanges         prometheus.Counter
+	alertPosts         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -40,10 +41,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Duration of one objective's 12 h range pull from Prometheus.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 10)}),
 		slaChanges: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "sla_changes_total",
 			Help: "New versions of the SLA set saved."}),
+		alertPosts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "alertmanager_posts_total",
+			Help: "Evaluations that posted predicted violations to Alertmanager, by result (succeeded, failed)."}, []string{"result"}),
 	}
 	// A second manager in the same process shares the first one's series,
 	// as the other components do.
-	var errs [8]error
+	var errs [9]error
 	m.etlRuns, errs[0] = promreg.RegisterOrReuse(reg, m.etlRuns)
 	m.etlAttached, errs[1] = promreg.RegisterOrReuse(reg, m.etlAttached)
 	m.etlInFlight, errs[2] = promreg.RegisterOrReuse(reg, m.etlInFlight)
@@ -52,6 +55,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.promFailures, errs[5] = promreg.RegisterOrReuse(reg, m.promFailures)
 	m.pullSeconds, errs[6] = promreg.RegisterOrReuse(reg, m.pullSeconds)
 	m.slaChanges, errs[7] = promreg.RegisterOrReuse(reg, m.slaChanges)
+	m.alertPosts, errs[8] = promreg.RegisterOrReuse(reg, m.alertPosts)
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("registering slamanager metrics: %w", err)
 	}

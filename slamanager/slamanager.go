@@ -68,6 +68,13 @@ type Config struct {
 	// DefaultEvaluationInterval. A saved SLA set and a finished run also
 	// start one at once.
 	EvaluationInterval time.Duration
+	// AlertmanagerURL, when set, is where predicted violations are posted
+	// (Alertmanager's v2 API) after each evaluation, and resolved when the
+	// prediction clears.
+	AlertmanagerURL string
+	// AlertProbability is the probability from which a predicted violation
+	// is posted; 0 means DefaultAlertProbability.
+	AlertProbability float64
 	// WatchList is what a run analyses besides the SLA set's selectors when
 	// the request names none; nil means the ETL's default watch list.
 	WatchList []string
@@ -126,6 +133,7 @@ type Manager struct {
 	log     *slog.Logger
 	met     *metrics
 	exp     *slaCollector
+	notify  *notifier // nil without an Alertmanager
 	grpc    *server.GRPC
 	now     func() time.Time
 	// kick asks the evaluation loop for an evaluation now.
@@ -173,6 +181,9 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	if cfg.EvaluationInterval == 0 {
 		cfg.EvaluationInterval = DefaultEvaluationInterval
 	}
+	if cfg.AlertProbability == 0 {
+		cfg.AlertProbability = DefaultAlertProbability
+	}
 	switch {
 	case cfg.Step < 0:
 		return nil, fmt.Errorf("slamanager: step: must be positive (got %s)", cfg.Step)
@@ -205,6 +216,15 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		}
 		deps.Source = src
 	}
+	var nt *notifier
+	if cfg.AlertmanagerURL != "" {
+		// A firing alert expires by itself when four evaluations (at least
+		// a minute) pass without the SLA manager posting it again.
+		var err error
+		if nt, err = newNotifier(cfg.AlertmanagerURL, cfg.AlertProbability, max(4*cfg.EvaluationInterval, time.Minute)); err != nil {
+			return nil, fmt.Errorf("slamanager: %w", err)
+		}
+	}
 	cat, err := newCatalog(cfg, deps.Source, logger)
 	if err != nil {
 		return nil, fmt.Errorf("slamanager: %w", err)
@@ -219,6 +239,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		now:     time.Now,
 		ready:   make(chan struct{}),
 		kick:    make(chan struct{}, 1),
+		notify:  nt,
 		written: map[string]time.Time{},
 	}
 	met, err := newMetrics(deps.Registerer)

@@ -17,6 +17,8 @@ func registerSLAManager(root *cobra.Command, a *app) {
 		etlInterval time.Duration
 		evalEvery   time.Duration
 		limits      etlLimits
+		amURL       string
+		amProb      float64
 	)
 	cmd := &cobra.Command{
 		Use:   "slamanager",
@@ -45,7 +47,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 				}
 			}()
 			m, err := slamanager.New(slamanager.Config{Listen: listen, Security: s.security(), PrometheusURL: s.prometheusURL, ETLInterval: etlInterval,
-				EvaluationInterval: evalEvery},
+				EvaluationInterval: evalEvery, AlertmanagerURL: amURL, AlertProbability: amProb},
 				slamanager.Deps{Store: st, ETL: e, Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
@@ -64,5 +66,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 	fs.DurationVar(&etlInterval, "etl-interval", 5*time.Minute, "period of scheduled ETL runs (0 disables them)")
 	fs.DurationVar(&evalEvery, "evaluation-interval", slamanager.DefaultEvaluationInterval,
 		"period of the evaluations that refresh the slapipe_sla_* metrics")
+	fs.StringVar(&amURL, "alertmanager-url", "", "Alertmanager to post predicted violations to (v2 API), e.g. http://127.0.0.1:9093")
+	fs.Float64Var(&amProb, "alert-probability", slamanager.DefaultAlertProbability, "probability from which a predicted violation is posted to Alertmanager")
 	root.AddCommand(cmd)
 }
