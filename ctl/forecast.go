@@ -100,9 +100,9 @@ func (c *Client) Forecast(ctx context.Context, q Query) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	resp, err := c.ret.GetForecast(ctx, sq)
+	resp, err := allPages(ctx, c, sq, c.forecastPage, func(into, p *slapipev1.GetForecastResponse) {
+		into.Series = append(into.Series, p.GetSeries()...)
+	})
 	if err != nil {
 		return c.explainRetrieval(err)
 	}
@@ -335,4 +335,8 @@ func anyFinite(xs []float64) bool {
 		}
 	}
 	return false
+}
+
+func (c *Client) forecastPage(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetForecastResponse, error) {
+	return c.ret.GetForecast(ctx, q)
 }

@@ -95,9 +95,9 @@ func (c *Client) Stats(ctx context.Context, q Query) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	resp, err := c.ret.GetStats(ctx, sq)
+	resp, err := allPages(ctx, c, sq, c.statsPage, func(into, p *slapipev1.GetStatsResponse) {
+		into.Series = append(into.Series, p.GetSeries()...)
+	})
 	if err != nil {
 		return c.explainRetrieval(err)
 	}
@@ -177,9 +177,9 @@ func (c *Client) Metadata(ctx context.Context, q Query) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	resp, err := c.ret.GetMetadata(ctx, sq)
+	resp, err := allPages(ctx, c, sq, c.metadataPage, func(into, p *slapipev1.GetMetadataResponse) {
+		into.Series = append(into.Series, p.GetSeries()...)
+	})
 	if err != nil {
 		return c.explainRetrieval(err)
 	}
@@ -251,4 +251,12 @@ func metadataTable(resp *slapipev1.GetMetadataResponse) string {
 		t.row(ref.GetMetric(), cellLabels(without(ref.GetLabels(), common)), adf, p, lag, stationary, period, strength, acfs)
 	}
 	return fmt.Sprintf("run %s, computed %s\n", resp.GetRunId(), fmtTime(resp.GetComputedAt())) + commonNote(common) + t.String()
+}
+
+func (c *Client) statsPage(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetStatsResponse, error) {
+	return c.ret.GetStats(ctx, q)
+}
+
+func (c *Client) metadataPage(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetMetadataResponse, error) {
+	return c.ret.GetMetadata(ctx, q)
 }

@@ -17,8 +17,13 @@ import (
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
-	DefaultRuns     = 20
-	MaxRuns         = 1000
+	// MaxQueryPageSize bounds a page of statistics, metadata or forecasts,
+	// whose series weigh up to 7 KB each (60 times a list's): 4 calls at
+	// once hold a few tens of MB.
+	MaxQueryPageSize = 500
+	DefaultRuns      = 20
+	MaxRuns          = 1000
+	maxTokenLen      = 1024
 )
 
 // ListMetrics lists the stored metric names whose whole name matches the
@@ -56,11 +61,11 @@ func (s *Server) ListSeries(ctx context.Context, req *slapipev1.ListSeriesReques
 
 // GetStats returns the 1h/3h/12h window statistics of the selected series.
 func (s *Server) GetStats(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetStatsResponse, error) {
-	run, msgs, err := s.analyses(ctx, "getting statistics", q, store.PartWindows)
+	run, msgs, next, err := s.analyses(ctx, "getting statistics", q, store.PartWindows)
 	if err != nil {
 		return nil, err
 	}
-	resp := &slapipev1.GetStatsResponse{RunId: run, ComputedAt: latestComputed(msgs)}
+	resp := &slapipev1.GetStatsResponse{RunId: run, ComputedAt: latestComputed(msgs), NextPageToken: next}
 	for _, m := range msgs {
 		resp.Series = append(resp.Series, &slapipev1.SeriesStats{Series: ref(m), Windows: m.GetWindows()})
 	}
@@ -69,11 +74,11 @@ func (s *Server) GetStats(ctx context.Context, q *slapipev1.SeriesQuery) (*slapi
 
 // GetMetadata returns the ADF test, ACF and season of the selected series.
 func (s *Server) GetMetadata(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetMetadataResponse, error) {
-	run, msgs, err := s.analyses(ctx, "getting metadata", q, store.PartADF|store.PartACF|store.PartSeasonality)
+	run, msgs, next, err := s.analyses(ctx, "getting metadata", q, store.PartADF|store.PartACF|store.PartSeasonality)
 	if err != nil {
 		return nil, err
 	}
-	resp := &slapipev1.GetMetadataResponse{RunId: run, ComputedAt: latestComputed(msgs)}
+	resp := &slapipev1.GetMetadataResponse{RunId: run, ComputedAt: latestComputed(msgs), NextPageToken: next}
 	for _, m := range msgs {
 		resp.Series = append(resp.Series, &slapipev1.SeriesMetadata{Series: ref(m), Adf: m.GetAdf(),
 			Acf: m.GetAcf(), Seasonality: m.GetSeasonality()})
@@ -84,11 +89,11 @@ func (s *Server) GetMetadata(ctx context.Context, q *slapipev1.SeriesQuery) (*sl
 // GetForecast returns the forecast points with their 95 % interval and the
 // predicted min/max/mean of the selected series.
 func (s *Server) GetForecast(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetForecastResponse, error) {
-	run, msgs, err := s.analyses(ctx, "getting forecasts", q, store.PartForecast)
+	run, msgs, next, err := s.analyses(ctx, "getting forecasts", q, store.PartForecast)
 	if err != nil {
 		return nil, err
 	}
-	resp := &slapipev1.GetForecastResponse{RunId: run, ComputedAt: latestComputed(msgs)}
+	resp := &slapipev1.GetForecastResponse{RunId: run, ComputedAt: latestComputed(msgs), NextPageToken: next}
 	for _, m := range msgs {
 		resp.Series = append(resp.Series, &slapipev1.SeriesForecast{Series: ref(m), Forecast: m.GetForecast(),
 			RangeEnd: m.GetRangeEnd(), StepSeconds: m.GetStepSeconds()})
@@ -112,31 +117,36 @@ func (s *Server) ListRuns(ctx context.Context, req *slapipev1.ListRunsRequest) (
 	return &slapipev1.ListRunsResponse{Runs: runs}, nil
 }
 
-// analyses validates q and reads the given parts of its analyses.
-func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQuery, parts store.Parts) (string, []*slapipev1.SeriesAnalysis, error) {
+// analyses validates q and reads the given parts of its analyses: one
+// page of a metric's series, or one series.
+func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQuery, parts store.Parts) (string, []*slapipev1.SeriesAnalysis, string, error) {
 	metric, series := q.GetMetric(), q.GetSeriesId()
 	switch {
 	case metric == "" && series == "":
-		return "", nil, invalid("exactly one of metric and series_id must be set, got neither")
+		return "", nil, "", invalid("exactly one of metric and series_id must be set, got neither")
 	case metric != "" && series != "":
-		return "", nil, invalid("exactly one of metric and series_id must be set, got both")
+		return "", nil, "", invalid("exactly one of metric and series_id must be set, got both")
 	case metric != "":
 		if err := checkMetric(metric); err != nil {
-			return "", nil, err
+			return "", nil, "", err
 		}
 	default:
 		if err := checkID("series_id", series); err != nil {
-			return "", nil, err
+			return "", nil, "", err
 		}
 	}
-	if err := checkID("run_id", q.GetRunId()); err != nil {
-		return "", nil, err
+	if n := q.GetPageSize(); n > MaxQueryPageSize {
+		return "", nil, "", invalid("page_size: must be in 1..%d (0 means %d), got %d", MaxQueryPageSize, DefaultPageSize, n)
 	}
-	run, msgs, err := s.st.Analyses(ctx, store.Query{Metric: metric, SeriesID: series, RunID: q.GetRunId(), Parts: parts})
+	page, err := pageOf(q.GetRunId(), q.GetPageSize(), q.GetPageToken())
 	if err != nil {
-		return "", nil, storeError(op, err)
+		return "", nil, "", err
 	}
-	return run, msgs, nil
+	run, msgs, next, err := s.st.AnalysesPage(ctx, store.Query{Metric: metric, SeriesID: series, RunID: q.GetRunId(), Parts: parts}, page)
+	if err != nil {
+		return "", nil, "", storeError(op, err)
+	}
+	return run, msgs, next, nil
 }
 
 // pageOf checks a list request's run id and page size; the store reads
@@ -149,6 +159,9 @@ func pageOf(runID string, size int32, token string) (store.Page, error) {
 	n, err := pageSize(size)
 	if err != nil {
 		return store.Page{}, err
+	}
+	if len(token) > maxTokenLen {
+		return store.Page{}, invalid("page_token: %d bytes, at most %d (pass the next_page_token of the previous answer)", len(token), maxTokenLen)
 	}
 	return store.Page{Size: n, Token: token}, nil
 }

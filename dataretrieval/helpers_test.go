@@ -126,8 +126,15 @@ func seed(t testing.TB, st store.API) seeded {
 // returns a connection to it.
 func serve(t testing.TB, st Store) *grpc.ClientConn {
 	t.Helper()
+	return serveWith(t, Config{}, st)
+}
+
+// serveWith is serve with cfg (its Listen is replaced by a free port).
+func serveWith(t testing.TB, cfg Config, st Store) *grpc.ClientConn {
+	t.Helper()
 	addrc := make(chan net.Addr, 1)
-	srv, err := New(Config{Listen: "127.0.0.1:0"}, st, Deps{OnListen: func(a net.Addr) { addrc <- a }})
+	cfg.Listen = "127.0.0.1:0"
+	srv, err := New(cfg, st, Deps{OnListen: func(a net.Addr) { addrc <- a }})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -7,7 +7,10 @@
 // first page's run); ListRuns reads the run history, not one run. Bad
 // arguments are answered with InvalidArgument and the reason, unknown runs,
 // metrics and series with NotFound, and store failures with Unavailable
-// (connection) or Internal.
+// (connection) or Internal. Every call that can return many series comes a
+// page at a time; every call has a server-side deadline, answers have a
+// size bound, and at most Config.MaxConcurrent calls that read many series
+// run at once (ResourceExhausted with a RetryInfo beyond).
 package dataretrieval
 
 import (
@@ -18,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,12 +36,43 @@ import (
 // DefaultListen is the address used when Config.Listen is empty (cli.md).
 const DefaultListen = "127.0.0.1:50052"
 
+// Defaults of the call limits, applied to zero Config fields.
+const (
+	DefaultCallTimeout = 30 * time.Second
+	// DefaultMaxConcurrent bounds the reads of many series at once: a page
+	// of 1000 forecasts is about 7 MB of answer, several times that while
+	// it is built.
+	DefaultMaxConcurrent = 4
+	DefaultMaxSendBytes  = 16 << 20
+	// queueWait is how long a read waits for a slot, retryAfter the hint
+	// given when it waited in vain.
+	queueWait  = time.Second
+	retryAfter = time.Second
+)
+
 // Config configures the service.
 type Config struct {
 	// Listen is the gRPC address (host:port; port 0 picks a free one).
 	Listen string
 	// Security is the gRPC server's TLS, tokens and reflection setting.
 	Security server.Security
+	// CallTimeout is the server-side deadline of every call.
+	CallTimeout time.Duration
+	// MaxConcurrent is how many calls that read many series (lists,
+	// statistics, metadata, forecasts) run at once; more wait up to a
+	// second, then get ResourceExhausted with a retry hint.
+	MaxConcurrent int
+	// MaxSendBytes bounds one answer.
+	MaxSendBytes int
+}
+
+// expensive are the calls CallLimits.MaxConcurrent counts.
+var expensive = []string{
+	slapipev1.DataRetrieval_ListMetrics_FullMethodName,
+	slapipev1.DataRetrieval_ListSeries_FullMethodName,
+	slapipev1.DataRetrieval_GetStats_FullMethodName,
+	slapipev1.DataRetrieval_GetMetadata_FullMethodName,
+	slapipev1.DataRetrieval_GetForecast_FullMethodName,
 }
 
 // Store is what the service reads; *store.Store implements it.
@@ -45,7 +80,7 @@ type Store interface {
 	ListRuns(ctx context.Context, limit int) ([]*slapipev1.Run, error)
 	ListMetrics(ctx context.Context, runID, nameFilter string, p store.Page) ([]*slapipev1.StoredMetric, string, string, error)
 	ListSeries(ctx context.Context, runID, metric string, p store.Page) ([]*slapipev1.SeriesRef, string, string, error)
-	Analyses(ctx context.Context, q store.Query) (string, []*slapipev1.SeriesAnalysis, error)
+	AnalysesPage(ctx context.Context, q store.Query, p store.Page) (string, []*slapipev1.SeriesAnalysis, string, error)
 }
 
 // Deps are the process-wide collaborators of the service.
@@ -81,14 +116,29 @@ func New(cfg Config, st Store, deps Deps) (*Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
 	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
+	if cfg.MaxConcurrent == 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.MaxSendBytes == 0 {
+		cfg.MaxSendBytes = DefaultMaxSendBytes
+	}
+	if cfg.CallTimeout < 0 || cfg.MaxConcurrent < 0 || cfg.MaxSendBytes < 0 {
+		return nil, fmt.Errorf("dataretrieval: call timeout (%s), max concurrent (%d) and max send bytes (%d) must not be negative",
+			cfg.CallTimeout, cfg.MaxConcurrent, cfg.MaxSendBytes)
+	}
 	logger := deps.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "dataretrieval")
 	s := &Server{cfg: cfg, st: st, logger: logger, onListen: deps.OnListen}
+	limits := server.CallLimits{Timeout: cfg.CallTimeout, Expensive: expensive, MaxConcurrent: cfg.MaxConcurrent,
+		QueueWait: queueWait, RetryAfter: retryAfter, MaxSendBytes: cfg.MaxSendBytes}
 	var err error
-	if s.grpc, err = server.NewGRPC(logger, deps.Registerer, cfg.Listen, cfg.Security); err != nil {
+	if s.grpc, err = server.NewGRPC(logger, deps.Registerer, cfg.Listen, cfg.Security, limits.ServerOptions()...); err != nil {
 		return nil, fmt.Errorf("dataretrieval: %w", err)
 	}
 	slapipev1.RegisterDataRetrievalServer(s.grpc, s)

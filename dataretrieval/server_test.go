@@ -390,8 +390,8 @@ func (b brokenStore) ListMetrics(context.Context, string, string, store.Page) ([
 func (b brokenStore) ListSeries(context.Context, string, string, store.Page) ([]*slapipev1.SeriesRef, string, string, error) {
 	return nil, "", "", b.err
 }
-func (b brokenStore) Analyses(context.Context, store.Query) (string, []*slapipev1.SeriesAnalysis, error) {
-	return "", nil, b.err
+func (b brokenStore) AnalysesPage(context.Context, store.Query, store.Page) (string, []*slapipev1.SeriesAnalysis, string, error) {
+	return "", nil, "", b.err
 }
 
 func TestStoreFailures(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
@@ -34,10 +35,17 @@ func (t pageToken) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// maxTokenLen bounds a page token: those this package makes carry a run
+// id, a metric name and a series id, well under it once encoded.
+const maxTokenLen = 1024
+
 // decodeToken parses tok for a list of kind; "" is the first page (nil).
 func decodeToken(tok, kind string) (*pageToken, error) {
 	if tok == "" {
 		return nil, nil
+	}
+	if len(tok) > maxTokenLen {
+		return nil, fmt.Errorf("page token: %w: %d bytes, at most %d", ErrInvalidArgument, len(tok), maxTokenLen)
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	var t pageToken
@@ -82,6 +90,11 @@ func CompileNameFilter(filter string) (*regexp.Regexp, error) {
 	}
 	if len(filter) > maxFilterLen {
 		return nil, fmt.Errorf("name filter: %w: %d bytes, at most %d", ErrInvalidArgument, len(filter), maxFilterLen)
+	}
+	// The filter must be a whole expression on its own: `a)|(.*` would
+	// otherwise close the anchoring group and match anything.
+	if _, err := syntax.Parse(filter, syntax.Perl); err != nil {
+		return nil, fmt.Errorf("name filter %q: %w: %w", filter, ErrInvalidArgument, err)
 	}
 	re, err := regexp.Compile("^(?:" + filter + ")$")
 	if err != nil {

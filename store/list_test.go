@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,4 +178,17 @@ func TestInjectionLookingValuesAreData(t *testing.T) {
 		require.Equal(t, 1, n["analyses"])
 		require.Equal(t, 1, n["runs"])
 	})
+}
+
+func TestNameFilterCannotEscapeItsAnchors(t *testing.T) {
+	for _, f := range []string{"a)|(.*", ")|(", "a)(?:b"} {
+		_, err := CompileNameFilter(f)
+		require.ErrorIs(t, err, ErrInvalidArgument, "filter %q", f)
+	}
+	re, err := CompileNameFilter("a|b")
+	require.NoError(t, err)
+	require.True(t, re.MatchString("b"))
+	require.False(t, re.MatchString("ab"), "alternatives stay anchored")
+	_, err = decodeToken(strings.Repeat("A", maxTokenLen+1), "series")
+	require.ErrorIs(t, err, ErrInvalidArgument)
 }

@@ -11,6 +11,7 @@ func registerDataRetrieval(root *cobra.Command, a *app) {
 	var (
 		s      sources
 		listen string
+		cfg    dataretrieval.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "dataretrieval",
@@ -23,7 +24,8 @@ func registerDataRetrieval(root *cobra.Command, a *app) {
 				return err
 			}
 			defer st.Close()
-			srv, err := dataretrieval.New(dataretrieval.Config{Listen: listen, Security: s.security()}, st,
+			cfg.Listen, cfg.Security = listen, s.security()
+			srv, err := dataretrieval.New(cfg, st,
 				dataretrieval.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
@@ -33,6 +35,10 @@ func registerDataRetrieval(root *cobra.Command, a *app) {
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&listen, "listen", dataretrieval.DefaultListen, "gRPC listen address")
+	fs.DurationVar(&cfg.CallTimeout, "call-timeout", dataretrieval.DefaultCallTimeout, "server-side deadline of every call")
+	fs.IntVar(&cfg.MaxConcurrent, "max-concurrent", dataretrieval.DefaultMaxConcurrent,
+		"calls reading many series (lists, stats, metadata, forecasts) served at once; more get ResourceExhausted with a retry hint")
+	fs.IntVar(&cfg.MaxSendBytes, "max-send-bytes", dataretrieval.DefaultMaxSendBytes, "largest answer sent")
 	s.mysqlFlag(fs, defaultMySQLDSN)
 	s.metricsFlag(fs)
 	s.grpcSecurityFlags(fs)

@@ -425,12 +425,17 @@ func (x *ListSeriesResponse) GetRunId() string {
 }
 
 // SeriesQuery selects the series of a metric (metric set) or one series
-// (series_id set), in the latest run or in run_id.
+// (series_id set), in the latest run or in run_id. A metric's series come
+// a page at a time, in series id order: page_size of them (0 means 100, at
+// most 1000), then the next page with the previous answer's
+// next_page_token (later pages stay on the first page's run).
 type SeriesQuery struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Metric        string                 `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
 	SeriesId      string                 `protobuf:"bytes,2,opt,name=series_id,json=seriesId,proto3" json:"series_id,omitempty"`
 	RunId         string                 `protobuf:"bytes,3,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -482,6 +487,20 @@ func (x *SeriesQuery) GetSeriesId() string {
 func (x *SeriesQuery) GetRunId() string {
 	if x != nil {
 		return x.RunId
+	}
+	return ""
+}
+
+func (x *SeriesQuery) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *SeriesQuery) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
 	}
 	return ""
 }
@@ -539,10 +558,12 @@ func (x *SeriesStats) GetWindows() []*WindowStats {
 }
 
 type GetStatsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	ComputedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
-	Series        []*SeriesStats         `protobuf:"bytes,3,rep,name=series,proto3" json:"series,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RunId      string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	ComputedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
+	Series     []*SeriesStats         `protobuf:"bytes,3,rep,name=series,proto3" json:"series,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -596,6 +617,13 @@ func (x *GetStatsResponse) GetSeries() []*SeriesStats {
 		return x.Series
 	}
 	return nil
+}
+
+func (x *GetStatsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type SeriesMetadata struct {
@@ -667,10 +695,12 @@ func (x *SeriesMetadata) GetSeasonality() *Seasonality {
 }
 
 type GetMetadataResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	ComputedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
-	Series        []*SeriesMetadata      `protobuf:"bytes,3,rep,name=series,proto3" json:"series,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RunId      string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	ComputedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
+	Series     []*SeriesMetadata      `protobuf:"bytes,3,rep,name=series,proto3" json:"series,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -724,6 +754,13 @@ func (x *GetMetadataResponse) GetSeries() []*SeriesMetadata {
 		return x.Series
 	}
 	return nil
+}
+
+func (x *GetMetadataResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type SeriesForecast struct {
@@ -795,10 +832,12 @@ func (x *SeriesForecast) GetStepSeconds() float64 {
 }
 
 type GetForecastResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	ComputedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
-	Series        []*SeriesForecast      `protobuf:"bytes,3,rep,name=series,proto3" json:"series,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RunId      string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	ComputedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=computed_at,json=computedAt,proto3" json:"computed_at,omitempty"`
+	Series     []*SeriesForecast      `protobuf:"bytes,3,rep,name=series,proto3" json:"series,omitempty"`
+	// next_page_token is empty on the last page.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -854,6 +893,13 @@ func (x *GetForecastResponse) GetSeries() []*SeriesForecast {
 	return nil
 }
 
+func (x *GetForecastResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_slapipe_v1_retrieval_proto protoreflect.FileDescriptor
 
 const file_slapipe_v1_retrieval_proto_rawDesc = "" +
@@ -896,39 +942,45 @@ const file_slapipe_v1_retrieval_proto_rawDesc = "" +
 	"\x12ListSeriesResponse\x12-\n" +
 	"\x06series\x18\x01 \x03(\v2\x15.slapipe.v1.SeriesRefR\x06series\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x15\n" +
-	"\x06run_id\x18\x03 \x01(\tR\x05runId\"Y\n" +
+	"\x06run_id\x18\x03 \x01(\tR\x05runId\"\x95\x01\n" +
 	"\vSeriesQuery\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x1b\n" +
 	"\tseries_id\x18\x02 \x01(\tR\bseriesId\x12\x15\n" +
-	"\x06run_id\x18\x03 \x01(\tR\x05runId\"o\n" +
+	"\x06run_id\x18\x03 \x01(\tR\x05runId\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"o\n" +
 	"\vSeriesStats\x12-\n" +
 	"\x06series\x18\x01 \x01(\v2\x15.slapipe.v1.SeriesRefR\x06series\x121\n" +
-	"\awindows\x18\x02 \x03(\v2\x17.slapipe.v1.WindowStatsR\awindows\"\x97\x01\n" +
+	"\awindows\x18\x02 \x03(\v2\x17.slapipe.v1.WindowStatsR\awindows\"\xbf\x01\n" +
 	"\x10GetStatsResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12;\n" +
 	"\vcomputed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"computedAt\x12/\n" +
-	"\x06series\x18\x03 \x03(\v2\x17.slapipe.v1.SeriesStatsR\x06series\"\xaf\x01\n" +
+	"\x06series\x18\x03 \x03(\v2\x17.slapipe.v1.SeriesStatsR\x06series\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xaf\x01\n" +
 	"\x0eSeriesMetadata\x12-\n" +
 	"\x06series\x18\x01 \x01(\v2\x15.slapipe.v1.SeriesRefR\x06series\x12!\n" +
 	"\x03adf\x18\x02 \x01(\v2\x0f.slapipe.v1.ADFR\x03adf\x12\x10\n" +
 	"\x03acf\x18\x03 \x03(\x01R\x03acf\x129\n" +
-	"\vseasonality\x18\x04 \x01(\v2\x17.slapipe.v1.SeasonalityR\vseasonality\"\x9d\x01\n" +
+	"\vseasonality\x18\x04 \x01(\v2\x17.slapipe.v1.SeasonalityR\vseasonality\"\xc5\x01\n" +
 	"\x13GetMetadataResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12;\n" +
 	"\vcomputed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"computedAt\x122\n" +
-	"\x06series\x18\x03 \x03(\v2\x1a.slapipe.v1.SeriesMetadataR\x06series\"\xcd\x01\n" +
+	"\x06series\x18\x03 \x03(\v2\x1a.slapipe.v1.SeriesMetadataR\x06series\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xcd\x01\n" +
 	"\x0eSeriesForecast\x12-\n" +
 	"\x06series\x18\x01 \x01(\v2\x15.slapipe.v1.SeriesRefR\x06series\x120\n" +
 	"\bforecast\x18\x02 \x01(\v2\x14.slapipe.v1.ForecastR\bforecast\x127\n" +
 	"\trange_end\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\brangeEnd\x12!\n" +
-	"\fstep_seconds\x18\x04 \x01(\x01R\vstepSeconds\"\x9d\x01\n" +
+	"\fstep_seconds\x18\x04 \x01(\x01R\vstepSeconds\"\xc5\x01\n" +
 	"\x13GetForecastResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12;\n" +
 	"\vcomputed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"computedAt\x122\n" +
-	"\x06series\x18\x03 \x03(\v2\x1a.slapipe.v1.SeriesForecastR\x06series2\xc8\x03\n" +
+	"\x06series\x18\x03 \x03(\v2\x1a.slapipe.v1.SeriesForecastR\x06series\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken2\xc8\x03\n" +
 	"\rDataRetrieval\x12N\n" +
 	"\vListMetrics\x12\x1e.slapipe.v1.ListMetricsRequest\x1a\x1f.slapipe.v1.ListMetricsResponse\x12K\n" +
 	"\n" +
