@@ -130,21 +130,8 @@ func (r *refusal) Unwrap() error { return r.err }
 // like a lost connection. Every other failure is retried without bound, as
 // the store being down must lose nothing.
 func (c *Consumer) retryWrite(ctx context.Context, target string, tries int, splittable bool, f func(context.Context) error) error {
-	failures := c.m.writeErrors.WithLabelValues(target)
-	delay := c.cfg.RetryMin
 	strikes := 0
-	for attempt := 1; ; attempt++ {
-		err := f(ctx)
-		if err == nil {
-			if attempt > 1 {
-				c.logger.Info("recovered", "target", target, "attempts", attempt)
-			}
-			return nil
-		}
-		failures.Inc()
-		if ctx.Err() != nil {
-			return fmt.Errorf("attempt %d: %w", attempt, err)
-		}
+	return c.retryUntil(ctx, target, c.m.writeErrors.WithLabelValues(target), f, func(err error, attempt int) error {
 		switch {
 		case store.Permanent(err):
 			if splittable {
@@ -159,12 +146,8 @@ func (c *Consumer) retryWrite(ctx context.Context, target string, tries int, spl
 		if strikes >= tries {
 			return &refusal{err: err, attempts: attempt}
 		}
-		c.logger.Warn("attempt failed, retrying", "target", target, "attempt", attempt, "retry_in", delay, "err", err)
-		if !sleep(ctx, jitter(delay)) {
-			return fmt.Errorf("attempt %d: %w", attempt, err)
-		}
-		delay = min(2*delay, c.cfg.RetryMax)
-	}
+		return nil
+	})
 }
 
 // pingTimeout bounds the health check after a failed write.

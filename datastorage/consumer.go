@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
@@ -196,48 +196,56 @@ func (c *Consumer) collect(ctx context.Context, lane <-chan kafka.Message, batch
 }
 
 // retry calls f until it succeeds or ctx is done, sleeping between
-// attempts with capped exponential backoff: the broker's failures, unlike
-// the store's (retryWrite), are never about one message. target names what
-// is tried, for the logs; failures, if not nil, counts the failed attempts.
+// attempts with capped exponential backoff (RetryMin doubling to RetryMax,
+// jittered ±20 % so replicas do not retry in step): the broker's failures,
+// unlike the store's (retryWrite), are never about one message. target
+// names what is tried, for the logs; failures, if not nil, counts the
+// failed attempts.
 func (c *Consumer) retry(ctx context.Context, target string, failures prometheus.Counter, f func(context.Context) error) error {
-	delay := c.cfg.RetryMin
-	for attempt := 1; ; attempt++ {
+	return c.retryUntil(ctx, target, failures, f, nil)
+}
+
+// retryUntil is retry that also ends when final, called after each failure
+// with the failure and its attempt number, returns an error: that error is
+// returned as it is.
+func (c *Consumer) retryUntil(ctx context.Context, target string, failures prometheus.Counter,
+	f func(context.Context) error, final func(err error, attempt int) error) error {
+	attempt := 0
+	var last error
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
 		err := f(ctx)
 		if err == nil {
 			if attempt > 1 {
 				c.logger.Info("recovered", "target", target, "attempts", attempt)
 			}
-			return nil
+			return struct{}{}, nil
 		}
 		if failures != nil {
 			failures.Inc()
 		}
+		last = fmt.Errorf("attempt %d: %w", attempt, err)
 		if ctx.Err() != nil {
-			return fmt.Errorf("attempt %d: %w", attempt, err)
+			return struct{}{}, backoff.Permanent(last)
 		}
-		c.logger.Warn("attempt failed, retrying", "target", target, "attempt", attempt, "retry_in", delay, "err", err)
-		if !sleep(ctx, jitter(delay)) {
-			return fmt.Errorf("attempt %d: %w", attempt, err)
+		if final != nil {
+			if ferr := final(err, attempt); ferr != nil {
+				return struct{}{}, backoff.Permanent(ferr)
+			}
 		}
-		delay = min(2*delay, c.cfg.RetryMax)
+		return struct{}{}, last
+	},
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: c.cfg.RetryMin, RandomizationFactor: 0.2,
+			Multiplier: 2, MaxInterval: c.cfg.RetryMax}),
+		backoff.WithMaxElapsedTime(0), // only ctx ends the retries: the store being down must lose nothing
+		backoff.WithNotify(func(err error, next time.Duration) {
+			c.logger.Warn("attempt failed, retrying", "target", target, "retry_in", next, "err", err)
+		}))
+	if err != nil && ctx.Err() != nil && last != nil {
+		// Cancelled while waiting: report the failure, not only the context's end.
+		return last
 	}
-}
-
-// jitter spreads d over [0.8d, 1.2d) so replicas do not retry in step.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return err
 }
 
 func headerValue(m kafka.Message, key string) string {

@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/go-sql-driver/mysql"
 	"modernc.org/sqlite"
 )
@@ -198,22 +198,28 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	const attempts = 6
-	var err error
-	for attempt := range attempts {
-		if attempt > 0 {
-			d := time.Duration(10<<attempt)*time.Millisecond + rand.N(10*time.Millisecond)
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("retrying after %w: %w", err, ctx.Err())
-			case <-time.After(d):
-			}
+	tries := 0
+	var last error
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		tries++
+		last = s.tryTx(ctx, opts, fn)
+		if last != nil && !retryable(last) {
+			return struct{}{}, backoff.Permanent(last)
 		}
-		err = s.tryTx(ctx, opts, fn)
-		if err == nil || !retryable(err) {
-			return err
-		}
+		return struct{}{}, last
+	},
+		// 20 ms doubling, ±25 %: a deadlock's other party usually commits
+		// within a few tens of milliseconds.
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: 20 * time.Millisecond,
+			RandomizationFactor: 0.25, Multiplier: 2, MaxInterval: time.Second}),
+		backoff.WithMaxTries(attempts), backoff.WithMaxElapsedTime(0))
+	switch {
+	case err == nil || !retryable(last):
+		return err
+	case ctx.Err() != nil:
+		return fmt.Errorf("retrying after %w: %w", last, ctx.Err())
 	}
-	return fmt.Errorf("giving up after %d attempts: %w", attempts, err)
+	return fmt.Errorf("giving up after %d attempts: %w", tries, last)
 }
 
 func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
