@@ -1,6 +1,6 @@
 package analysis
 
-import "math"
+import "gonum.org/v1/gonum/stat/distuv"
 
 // MacKinnon (1994) response-surface constants for the Dickey-Fuller tau
 // statistic of a regression with a constant and one I(1) series (N = 1), as
@@ -46,7 +46,7 @@ func mackinnonP(stat float64) float64 {
 	} else {
 		z = horner(tauCLargeP[:], stat)
 	}
-	return normalCDF(z)
+	return distuv.UnitNormal.CDF(z)
 }
 
 // mackinnonCrit returns the 1 %, 5 % and 10 % critical values of the tau
@@ -70,9 +70,4 @@ func horner(c []float64, x float64) float64 {
 		y = y*x + c[i]
 	}
 	return y
-}
-
-// normalCDF is the standard normal distribution function Φ(z).
-func normalCDF(z float64) float64 {
-	return 0.5 * math.Erfc(-z/math.Sqrt2)
 }

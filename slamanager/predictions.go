@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"golang.org/x/sync/errgroup"
+	"gonum.org/v1/gonum/stat/distuv"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,9 +26,6 @@ const z975 = 1.959963984540054
 // reports it.
 var horizonSeconds = slapipev1.ForecastHorizon.Seconds()
 
-// normalCDF is Φ(x).
-func normalCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
-
 // outsideProb is P(X outside b) for X ~ N(mean, sigma). A degenerate
 // distribution (sigma 0 or unknown) is certain: 1 when mean is out, else 0.
 func outsideProb(mean, sigma float64, b bounds) float64 {
@@ -39,10 +37,10 @@ func outsideProb(mean, sigma float64, b bounds) float64 {
 	}
 	p := 0.0
 	if b.min != nil {
-		p += normalCDF((*b.min - mean) / sigma)
+		p += distuv.UnitNormal.CDF((*b.min - mean) / sigma)
 	}
 	if b.max != nil {
-		p += normalCDF((mean - *b.max) / sigma)
+		p += distuv.UnitNormal.CDF((mean - *b.max) / sigma)
 	}
 	return min(max(p, 0), 1)
 }
