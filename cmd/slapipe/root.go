@@ -128,7 +128,6 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return usageError{err}
 	}
 	a.logger = logger
-	slog.SetDefault(logger)
 	a.configured = true
 	return nil
 }
