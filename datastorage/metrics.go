@@ -1,7 +1,6 @@
 package datastorage
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,18 +69,18 @@ func newMetrics(r prometheus.Registerer, topics ...string) (*metrics, error) {
 			Help: "Messages behind the high watermark, summed over the partitions this consumer fetched from in the last minute or so, by topic.",
 		}, []string{"topic"}),
 	}
-	var errs [10]error
-	m.consumed, errs[0] = promreg.RegisterOrReuse(r, m.consumed)
-	m.batches, errs[1] = promreg.RegisterOrReuse(r, m.batches)
-	m.batchSize, errs[2] = promreg.RegisterOrReuse(r, m.batchSize)
-	m.writeDuration, errs[3] = promreg.RegisterOrReuse(r, m.writeDuration)
-	m.writeErrors, errs[4] = promreg.RegisterOrReuse(r, m.writeErrors)
-	m.dlq, errs[5] = promreg.RegisterOrReuse(r, m.dlq)
-	m.commitErrors, errs[6] = promreg.RegisterOrReuse(r, m.commitErrors)
-	m.lag, errs[7] = promreg.RegisterOrReuse(r, m.lag)
-	m.dlqReferences, errs[8] = promreg.RegisterOrReuse(r, m.dlqReferences)
-	m.splits, errs[9] = promreg.RegisterOrReuse(r, m.splits)
-	if err := errors.Join(errs[:]...); err != nil {
+	set := promreg.NewSet(r)
+	m.consumed = promreg.Add(set, m.consumed)
+	m.batches = promreg.Add(set, m.batches)
+	m.batchSize = promreg.Add(set, m.batchSize)
+	m.writeDuration = promreg.Add(set, m.writeDuration)
+	m.writeErrors = promreg.Add(set, m.writeErrors)
+	m.dlq = promreg.Add(set, m.dlq)
+	m.commitErrors = promreg.Add(set, m.commitErrors)
+	m.lag = promreg.Add(set, m.lag)
+	m.dlqReferences = promreg.Add(set, m.dlqReferences)
+	m.splits = promreg.Add(set, m.splits)
+	if err := set.Err(); err != nil {
 		return nil, fmt.Errorf("registering datastorage metrics: %w", err)
 	}
 	// Zero-valued series exist from the start, so dashboards and alerts see

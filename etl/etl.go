@@ -207,11 +207,16 @@ func New(cfg Config, deps Deps) (*ETL, error) {
 		BatchTimeout: 10 * time.Millisecond,
 		Compression:  codec,
 	}
-	return newETL(cfg, deps, src, w), nil
+	return newETL(cfg, deps, src, w)
 }
 
-// newETL wires a checked configuration to its source and publisher.
-func newETL(cfg Config, deps Deps, src source, pub publisher) *ETL {
+// newETL wires a checked configuration to its source and publisher and
+// registers the ETL's metrics.
+func newETL(cfg Config, deps Deps, src source, pub publisher) (*ETL, error) {
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	logger := deps.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -221,11 +226,11 @@ func newETL(cfg Config, deps Deps, src source, pub publisher) *ETL {
 		src:     src,
 		pub:     pub,
 		logger:  logger,
-		metrics: newMetrics(deps.Registerer),
+		metrics: m,
 		slot:    make(chan struct{}, 1),
 		closed:  make(chan struct{}),
 		analyze: defaultAnalyze,
-	}
+	}, nil
 }
 
 // Close waits for the run in progress, then releases the Kafka writer.

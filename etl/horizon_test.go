@@ -41,7 +41,8 @@ func TestRunForecastsTheHorizon(t *testing.T) {
 				Start: end.Add(-time.Duration(n-1) * c.step), Step: c.step, Values: make([]float64, n)}
 			src := &fakeSource{series: map[string][]promsource.Series{"node_load1": {s}}}
 			pub := &fakePublisher{}
-			e := newETL(cfg, Deps{Logger: slog.New(slog.DiscardHandler)}, src, pub)
+			e, err := newETL(cfg, Deps{Logger: slog.New(slog.DiscardHandler)}, src, pub)
+			require.NoError(t, err)
 			e.topicsReady = true
 			var asked int
 			e.analyze = func(in analysis.Input) (*analysis.Result, error) {

@@ -1,6 +1,8 @@
 package etl
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/slapipe/slapipe/internal/promreg"
@@ -16,7 +18,7 @@ type metrics struct {
 	seriesRejected prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "slapipe_etl_runs_total",
@@ -50,22 +52,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, s := range []string{"pull", "analyse", "publish", "total"} {
 		m.stageDuration.WithLabelValues(s)
 	}
-	if reg != nil {
-		m.runs = register(reg, m.runs)
-		m.stageDuration = register(reg, m.stageDuration)
-		m.seriesAnalysed = register(reg, m.seriesAnalysed)
-		m.messages = register(reg, m.messages)
-		m.analysisErrors = register(reg, m.analysisErrors)
-		m.seriesRejected = register(reg, m.seriesRejected)
+	// Two ETLs in one process (tests, a restarted component) share their
+	// series.
+	set := promreg.NewSet(reg)
+	m.runs = promreg.Add(set, m.runs)
+	m.stageDuration = promreg.Add(set, m.stageDuration)
+	m.seriesAnalysed = promreg.Add(set, m.seriesAnalysed)
+	m.messages = promreg.Add(set, m.messages)
+	m.analysisErrors = promreg.Add(set, m.analysisErrors)
+	m.seriesRejected = promreg.Add(set, m.seriesRejected)
+	if err := set.Err(); err != nil {
+		return nil, fmt.Errorf("registering etl metrics: %w", err)
 	}
-	return m
-}
-
-// register is promreg.RegisterOrReuse: two ETLs in one process (tests, a
-// restarted component) share their counters. A conflicting description is
-// a programming error in newMetrics; the collector then counts unexported
-// rather than crash the ETL.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	c, _ = promreg.RegisterOrReuse(reg, c)
-	return c
+	return m, nil
 }

@@ -151,7 +151,8 @@ func newFakeETL(t *testing.T, src source, pub publisher, reg prometheus.Register
 	if logs != nil {
 		logger = slog.New(slog.NewJSONHandler(logs, nil))
 	}
-	e := newETL(cfg, Deps{Logger: logger, Registerer: reg}, src, pub)
+	e, err := newETL(cfg, Deps{Logger: logger, Registerer: reg}, src, pub)
+	require.NoError(t, err)
 	e.analyze = fakeResult
 	e.topicsReady = true // the fake publisher has no topics to create
 	return e

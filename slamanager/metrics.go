@@ -1,7 +1,6 @@
 package slamanager
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,17 +45,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	// A second manager in the same process shares the first one's series,
 	// as the other components do.
-	var errs [9]error
-	m.etlRuns, errs[0] = promreg.RegisterOrReuse(reg, m.etlRuns)
-	m.etlAttached, errs[1] = promreg.RegisterOrReuse(reg, m.etlAttached)
-	m.etlInFlight, errs[2] = promreg.RegisterOrReuse(reg, m.etlInFlight)
-	m.violationsComputed, errs[3] = promreg.RegisterOrReuse(reg, m.violationsComputed)
-	m.degraded, errs[4] = promreg.RegisterOrReuse(reg, m.degraded)
-	m.promFailures, errs[5] = promreg.RegisterOrReuse(reg, m.promFailures)
-	m.pullSeconds, errs[6] = promreg.RegisterOrReuse(reg, m.pullSeconds)
-	m.slaChanges, errs[7] = promreg.RegisterOrReuse(reg, m.slaChanges)
-	m.alertPosts, errs[8] = promreg.RegisterOrReuse(reg, m.alertPosts)
-	if err := errors.Join(errs[:]...); err != nil {
+	set := promreg.NewSet(reg)
+	m.etlRuns = promreg.Add(set, m.etlRuns)
+	m.etlAttached = promreg.Add(set, m.etlAttached)
+	m.etlInFlight = promreg.Add(set, m.etlInFlight)
+	m.violationsComputed = promreg.Add(set, m.violationsComputed)
+	m.degraded = promreg.Add(set, m.degraded)
+	m.promFailures = promreg.Add(set, m.promFailures)
+	m.pullSeconds = promreg.Add(set, m.pullSeconds)
+	m.slaChanges = promreg.Add(set, m.slaChanges)
+	m.alertPosts = promreg.Add(set, m.alertPosts)
+	if err := set.Err(); err != nil {
 		return nil, fmt.Errorf("registering slamanager metrics: %w", err)
 	}
 	m.degraded.WithLabelValues("violations")

@@ -30,3 +30,27 @@ func RegisterOrReuse[C prometheus.Collector](r prometheus.Registerer, c C) (C, e
 	}
 	return c, err
 }
+
+// Set registers a component's collectors on one Registerer, keeping every
+// failure for Err: the one way slapipe handles registration errors. A
+// component reports Err from its constructor (a conflicting description is
+// a programming error, better found at start than as a silent gap).
+type Set struct {
+	r    prometheus.Registerer
+	errs []error
+}
+
+// NewSet registers on r; a nil r registers nothing.
+func NewSet(r prometheus.Registerer) *Set { return &Set{r: r} }
+
+// Add is RegisterOrReuse on s's Registerer; a failure is kept for s.Err.
+func Add[C prometheus.Collector](s *Set, c C) C {
+	c, err := RegisterOrReuse(s.r, c)
+	if err != nil {
+		s.errs = append(s.errs, err)
+	}
+	return c
+}
+
+// Err joins the failures of every Add so far; nil when there were none.
+func (s *Set) Err() error { return errors.Join(s.errs...) }

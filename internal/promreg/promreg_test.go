@@ -29,3 +29,25 @@ func TestRegisterOrReuse(t *testing.T) {
 	require.NoError(t, err)
 	require.Same(t, c, got)
 }
+
+func TestSet(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	newCounter := func(help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "y_total", Help: help})
+	}
+	first := NewSet(reg)
+	a := Add(first, newCounter("y"))
+	require.NoError(t, first.Err())
+
+	second := NewSet(reg)
+	require.Same(t, a, Add(second, newCounter("y")), "a second component instance shares the series")
+	other := newCounter("conflicting help")
+	require.Same(t, other, Add(second, other), "a conflicting collector still counts, unexported")
+	require.ErrorContains(t, second.Err(), "y_total")
+
+	require.NoError(t, NewSet(nil).Err())
+	c := newCounter("y")
+	none := NewSet(nil)
+	require.Same(t, c, Add(none, c))
+	require.NoError(t, none.Err())
+}
