@@ -104,6 +104,26 @@ type Config struct {
 	MaxSeries int
 	// RunTimeout bounds a run's pull and analysis; default 5 min.
 	RunTimeout time.Duration
+
+	// Distributed makes Run a coordinator: it lists the run's series and
+	// hands them out as tasks on slapipev1.TasksTopic(Topic) to the workers
+	// of consumer group GroupID (Work), which pull, analyse and publish
+	// them; the run ends when every task is reported done on
+	// slapipev1.ProgressTopic(Topic).
+	Distributed bool
+	// GroupID is the workers' consumer group; default "slapipe-etl".
+	GroupID string
+	// TaskSeries is the number of series per task; default 100.
+	TaskSeries int
+	// TaskTimeout fails a distributed run when no task is done for that
+	// long (no workers, or all stuck); default 2 min.
+	TaskTimeout time.Duration
+	// SessionTimeout is how long the group waits for a silent worker before
+	// its tasks go to another; default 10 s.
+	SessionTimeout time.Duration
+	// Read is how workers pull: promsource.ReadAuto (""), ReadRemote or
+	// ReadQueryRange.
+	Read string
 }
 
 // Deps are the process-wide facilities the ETL uses.
@@ -155,6 +175,8 @@ var ErrLimit = errors.New("over a limit")
 type source interface {
 	Plan(ctx context.Context, selectors []string, start, end time.Time) ([]promsource.Query, error)
 	Fetch(ctx context.Context, q promsource.Query, start, end time.Time, step time.Duration) ([]promsource.Series, error)
+	List(ctx context.Context, queries []promsource.Query, start, end time.Time, step time.Duration) ([]promsource.SeriesRef, error)
+	FetchSeries(ctx context.Context, refs []promsource.SeriesRef, start, end time.Time, step time.Duration, parallelism int) ([]promsource.Series, error)
 }
 
 // publisher is what a run needs from Kafka; *kafka.Writer is one.
@@ -166,9 +188,12 @@ type publisher interface {
 // ETL runs the pipeline. Runs are serialised: a Run waits for the one in
 // progress (or for its context) before starting.
 type ETL struct {
-	cfg     Config
-	src     source
-	pub     publisher
+	cfg Config
+	src source
+	pub publisher
+	// tasks publishes a distributed run's tasks, one partition after the
+	// other (taskBalancer); nil in tests that run nothing distributed.
+	tasks   publisher
 	logger  *slog.Logger
 	metrics *metrics
 	slot    chan struct{} // holds a token while a run is in progress
@@ -191,7 +216,7 @@ func New(cfg Config, deps Deps) (*ETL, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("etl config: brokers: at least one Kafka broker is required")
 	}
-	src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.QueryTimeout, Logger: deps.Logger})
+	src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.QueryTimeout, Logger: deps.Logger, Read: cfg.Read})
 	if err != nil {
 		return nil, fmt.Errorf("etl config: %w", err)
 	}
@@ -207,7 +232,17 @@ func New(cfg Config, deps Deps) (*ETL, error) {
 		BatchTimeout: 10 * time.Millisecond,
 		Compression:  codec,
 	}
-	return newETL(cfg, deps, src, w)
+	e, err := newETL(cfg, deps, src, w)
+	if err != nil {
+		return nil, err
+	}
+	e.tasks = &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Balancer:     taskBalancer{},
+		RequiredAcks: kafka.RequireAll,
+		BatchTimeout: 10 * time.Millisecond,
+	}
+	return e, nil
 }
 
 // newETL wires a checked configuration to its source and publisher and
@@ -244,10 +279,15 @@ func (e *ETL) Close() error {
 	default:
 	}
 	close(e.closed)
-	if err := e.pub.Close(); err != nil {
-		return fmt.Errorf("closing kafka writer: %w", err)
+	var errs []error
+	for _, p := range []publisher{e.pub, e.tasks} {
+		if p != nil {
+			if err := p.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing kafka writer: %w", err))
+			}
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // withDefaults fills zero fields and validates the rest; errors name the
@@ -283,6 +323,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RunTimeout == 0 {
 		c.RunTimeout = DefaultRunTimeout
 	}
+	c = c.distributedDefaults()
 	switch {
 	case c.PrometheusURL == "":
 		return c, errors.New("etl config: prometheus url is required")
@@ -307,6 +348,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := slapipev1.CheckTopic(c.Topic); err != nil {
 		return c, fmt.Errorf("etl config: %w", err)
+	}
+	if err := c.validateDistributed(); err != nil {
+		return c, err
 	}
 	if len(c.Selectors) == 0 {
 		return c, errors.New("etl config: selectors: at least one selector is required")

@@ -79,7 +79,7 @@ func (e *ETL) Run(ctx context.Context, opts RunOptions) (*slapipev1.Run, error) 
 		// Once per ETL, at its first run rather than in New: Kafka may be
 		// down when the component starts, and comes back later.
 		tctx, cancel := context.WithTimeout(ctx, topicTimeout)
-		err := ensureTopics(tctx, e.cfg.Brokers, e.cfg.Partitions, e.cfg.Topic, slapipev1.RunsTopic(e.cfg.Topic))
+		err := e.ensureTopics(tctx)
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("etl run not started: %w", err)
@@ -132,39 +132,12 @@ func (r *runState) execute(ctx context.Context, end time.Time) (*slapipev1.Run, 
 	end = time.UnixMilli(endMs - ((endMs%stepMs)+stepMs)%stepMs)
 	start := end.Add(-e.cfg.Range + step)
 
-	// The deadline covers the pull and the analysis, the stages whose cost
-	// grows with what the selectors match; publishing keeps ctx so a run
-	// that made it that far is not lost to the deadline.
-	work, cancel := context.WithTimeout(ctx, e.cfg.RunTimeout)
-	defer cancel()
-	series, err := timed(r, "pull", &r.run.PullSeconds, func() ([]promsource.Series, error) {
-		return r.pull(work, start, end)
-	})
-	empty := err == nil && len(series) == 0
-	var msgs []kafka.Message
-	if err == nil && !empty {
-		r.run.Series = int64(len(series))
-		msgs, err = timed(r, "analyse", &r.run.AnalyseSeconds, func() ([]kafka.Message, error) {
-			return r.analyse(work, series)
-		})
-		if err == nil {
-			// The run is complete once the store holds every series it
-			// published.
-			r.run.Series = int64(len(msgs))
-		}
-		series = nil // let the GC have the grid while publishing
-	}
-	if err != nil && errors.Is(work.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-		err = fmt.Errorf("the run's pull and analysis took longer than %s (--run-timeout): %w", e.cfg.RunTimeout, err)
-	}
-	if err == nil && !empty {
-		_, err = timed(r, "publish", &r.run.PublishSeconds, func() (struct{}, error) {
-			r.rep.report("publish", 0, len(msgs), true)
-			return struct{}{}, publish(ctx, e.pub, msgs, func(sent, chunk int) {
-				e.metrics.messages.Add(float64(chunk))
-				r.rep.report("publish", sent, len(msgs), sent == len(msgs))
-			})
-		})
+	var err error
+	var empty bool
+	if e.cfg.Distributed {
+		empty, err = r.distribute(ctx, start, end)
+	} else {
+		empty, err = r.local(ctx, start, end)
 	}
 
 	finished := time.Now()
@@ -203,6 +176,47 @@ func (r *runState) execute(ctx context.Context, end time.Time) (*slapipev1.Run, 
 	}
 	e.logger.Info("etl run finished", attrs...)
 	return r.run, nil
+}
+
+// local pulls, analyses and publishes every series of the run in this
+// process. empty says the selectors matched nothing.
+func (r *runState) local(ctx context.Context, start, end time.Time) (empty bool, err error) {
+	e := r.etl
+	// The deadline covers the pull and the analysis, the stages whose cost
+	// grows with what the selectors match; publishing keeps ctx so a run
+	// that made it that far is not lost to the deadline.
+	work, cancel := context.WithTimeout(ctx, e.cfg.RunTimeout)
+	defer cancel()
+	series, err := timed(r, "pull", &r.run.PullSeconds, func() ([]promsource.Series, error) {
+		return r.pull(work, start, end)
+	})
+	empty = err == nil && len(series) == 0
+	var msgs []kafka.Message
+	if err == nil && !empty {
+		r.run.Series = int64(len(series))
+		msgs, err = timed(r, "analyse", &r.run.AnalyseSeconds, func() ([]kafka.Message, error) {
+			return r.analyse(work, series)
+		})
+		if err == nil {
+			// The run is complete once the store holds every series it
+			// published.
+			r.run.Series = int64(len(msgs))
+		}
+		series = nil // let the GC have the grid while publishing
+	}
+	if err != nil && errors.Is(work.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("the run's pull and analysis took longer than %s (--run-timeout): %w", e.cfg.RunTimeout, err)
+	}
+	if err == nil && !empty {
+		_, err = timed(r, "publish", &r.run.PublishSeconds, func() (struct{}, error) {
+			r.rep.report("publish", 0, len(msgs), true)
+			return struct{}{}, publish(ctx, e.pub, msgs, func(sent, chunk int) {
+				e.metrics.messages.Add(float64(chunk))
+				r.rep.report("publish", sent, len(msgs), sent == len(msgs))
+			})
+		})
+	}
+	return empty, err
 }
 
 // timed runs one stage, recording its duration in *secs and in the stage
@@ -272,10 +286,23 @@ func (r *runState) pull(ctx context.Context, start, end time.Time) ([]promsource
 // analyse runs the engine on every series, bounded-parallel, and returns
 // the encoded messages in series order.
 func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]kafka.Message, error) {
-	e := r.etl
-	msgs := make([]kafka.Message, len(series))
-	var done, failed, rejected atomic.Int64
 	r.rep.report("analyse", 0, len(series), true)
+	msgs, failed, err := r.etl.analyseSeries(ctx, r.run.RunId, time.Time{}, 0, series, func(done int) {
+		r.rep.report("analyse", done, len(series), done == len(series))
+	})
+	r.analysisErrors = failed
+	return msgs, err
+}
+
+// analyseSeries runs the engine on every series, bounded-parallel, and
+// returns the encoded messages of run runID in series order, and how many
+// analyses failed. computedAt stamps every message; zero means the time
+// each series is analysed. horizon is the forecast's length in steps; 0
+// means slapipev1.HorizonSteps of the series' step. done, when set, is called after each series
+// with the count so far.
+func (e *ETL) analyseSeries(ctx context.Context, runID string, computedAt time.Time, horizon int, series []promsource.Series, done func(int)) ([]kafka.Message, int64, error) {
+	msgs := make([]kafka.Message, len(series))
+	var count, failed, rejected atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.Parallelism)
 	for i := range series {
@@ -284,9 +311,16 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 				return err
 			}
 			s := &series[i]
-			now := time.Now()
-			m := seriesMessage(r.run.RunId, s, now)
-			res, err := e.analyze(analysis.Input{StepSeconds: s.Step.Seconds(), Values: s.Values, Horizon: slapipev1.HorizonSteps(s.Step)})
+			now := computedAt
+			if now.IsZero() {
+				now = time.Now()
+			}
+			m := seriesMessage(runID, s, now)
+			h := horizon
+			if h == 0 {
+				h = slapipev1.HorizonSteps(s.Step)
+			}
+			res, err := e.analyze(analysis.Input{StepSeconds: s.Step.Seconds(), Values: s.Values, Horizon: h})
 			if err != nil {
 				failed.Add(1)
 				e.metrics.analysisErrors.Inc()
@@ -295,7 +329,7 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 					level = slog.LevelDebug // nothing to analyse is expected, e.g. a counter seen once
 				}
 				e.logger.Log(gctx, level, "series analysis failed, publishing its statistics only",
-					"run_id", r.run.RunId, "series_id", s.ID, "metric", s.Metric, "labels", s.Labels, "err", err)
+					"run_id", runID, "series_id", s.ID, "metric", s.Metric, "labels", s.Labels, "err", err)
 			} else {
 				addResult(m, s, res)
 			}
@@ -308,7 +342,7 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 				rejected.Add(1)
 				e.metrics.seriesRejected.Inc()
 				e.logger.WarnContext(gctx, "series left out of the run: the store cannot keep it",
-					"run_id", r.run.RunId, "series_id", s.ID, "metric", s.Metric, "err", err)
+					"run_id", runID, "series_id", s.ID, "metric", s.Metric, "err", err)
 			} else {
 				b, err := proto.Marshal(m)
 				if err != nil {
@@ -316,20 +350,20 @@ func (r *runState) analyse(ctx context.Context, series []promsource.Series) ([]k
 				}
 				msgs[i] = kafka.Message{Topic: e.cfg.Topic, Key: []byte(s.ID), Value: b, Time: now}
 			}
-			n := int(done.Add(1))
-			r.rep.report("analyse", n, len(series), n == len(series))
+			n := int(count.Add(1))
+			if done != nil {
+				done(n)
+			}
 			return nil
 		})
 	}
-	err := g.Wait()
-	r.analysisErrors = failed.Load()
-	if err != nil {
-		return nil, err
+	if err := g.Wait(); err != nil {
+		return nil, failed.Load(), err
 	}
 	if rejected.Load() > 0 {
 		msgs = slices.DeleteFunc(msgs, func(m kafka.Message) bool { return m.Value == nil })
 	}
-	return msgs, nil
+	return msgs, failed.Load(), nil
 }
 
 // seriesCounter is a source that can count series before pulling them

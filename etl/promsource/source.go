@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -53,6 +54,9 @@ type Config struct {
 	Gzip bool
 	// Logger receives warnings Prometheus returns; nil discards them.
 	Logger *slog.Logger
+	// Read is how FetchSeries pulls: ReadAuto (""), ReadRemote or
+	// ReadQueryRange.
+	Read string
 }
 
 // Source pulls series from one Prometheus. It is safe for concurrent use.
@@ -62,6 +66,9 @@ type Source struct {
 	timeout time.Duration
 	gzip    bool
 	logger  *slog.Logger
+	read    string
+	// noRemote is set once the server refused remote read (ReadAuto).
+	noRemote atomic.Bool
 }
 
 // Series is one Prometheus series on a fixed grid.
@@ -113,7 +120,13 @@ func New(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prometheus client for %s: %w", cfg.URL, err)
 	}
-	s := &Source{client: client, api: promv1.NewAPI(client), timeout: cfg.Timeout, gzip: cfg.Gzip, logger: cfg.Logger}
+	if cfg.Read == "" {
+		cfg.Read = ReadAuto
+	}
+	if !ValidRead(cfg.Read) {
+		return nil, fmt.Errorf("prometheus read method %q: want %s, %s or %s", cfg.Read, ReadAuto, ReadRemote, ReadQueryRange)
+	}
+	s := &Source{client: client, api: promv1.NewAPI(client), timeout: cfg.Timeout, gzip: cfg.Gzip, logger: cfg.Logger, read: cfg.Read}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}

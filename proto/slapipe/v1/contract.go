@@ -91,6 +91,11 @@ func DeadLetterTopic(base string) string { return base + ".dlq" }
 // the analyses topic base.
 func TasksTopic(base string) string { return base + ".tasks" }
 
+// ProgressTopic is where distributed ETL workers report the tasks they
+// finished (ETLTaskDone) to the run's coordinator, beside the analyses
+// topic base. It has one partition: the coordinator reads it in order.
+func ProgressTopic(base string) string { return base + ".progress" }
+
 // maxTopicLen is Kafka's limit on a topic name.
 const maxTopicLen = 249
 
@@ -98,7 +103,7 @@ const maxTopicLen = 249
 // (ASCII letters, digits, '.', '_', '-', not "." or "..") short enough
 // that every topic derived from it is one too.
 func CheckTopic(base string) error {
-	longest := TasksTopic(base)
+	longest := ProgressTopic(base)
 	switch {
 	case base == "" || base == "." || base == "..":
 		return fmt.Errorf("kafka topic %q: %w: not a topic name", base, ErrInvalidArgument)

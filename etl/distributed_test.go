@@ -1,0 +1,177 @@
+package etl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/slapipe/slapipe/etl/promsource"
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+)
+
+// List and FetchSeries make fakeSource serve distributed runs: the series
+// of the planned queries, as refs, then by ID.
+func (f *fakeSource) List(_ context.Context, queries []promsource.Query, _, _ time.Time, _ time.Duration) ([]promsource.SeriesRef, error) {
+	var refs []promsource.SeriesRef
+	for _, q := range queries {
+		for _, s := range f.series[q.Metric] {
+			refs = append(refs, promsource.SeriesRef{ID: s.ID, Metric: s.Metric, Labels: s.Labels, Type: s.Type, Rate: s.Transform == promsource.TransformRate})
+		}
+	}
+	return refs, nil
+}
+
+func (f *fakeSource) FetchSeries(ctx context.Context, refs []promsource.SeriesRef, start, end time.Time, _ time.Duration, _ int) ([]promsource.Series, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if f.fetchErr != nil {
+		return nil, f.fetchErr
+	}
+	var out []promsource.Series
+	for _, r := range refs {
+		for _, s := range f.series[r.Metric] {
+			if s.ID == r.ID {
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// distributedETL is an ETL on brokers with fake Prometheus data and the
+// fake engine; distributed says whether it hands the work to workers.
+func distributedETL(t *testing.T, brokers []string, src *fakeSource, distributed bool, tweak func(*Config)) *ETL {
+	t.Helper()
+	cfg := Config{PrometheusURL: "http://127.0.0.1:1", Brokers: brokers, Topic: "pd", Partitions: 3,
+		Distributed: distributed, TaskSeries: 4, SessionTimeout: 6 * time.Second, TaskTimeout: 20 * time.Second}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	e, err := New(cfg, Deps{Registerer: prometheus.NewRegistry()})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, e.Close()) })
+	e.src = src
+	e.analyze = fakeResult
+	return e
+}
+
+// analysesOf reads the analyses of run id from topic pd, by series id,
+// with the fields that differ between runs cleared.
+func analysesOf(t *testing.T, brokers []string, id string) map[string]*slapipev1.SeriesAnalysis {
+	t.Helper()
+	out := map[string]*slapipev1.SeriesAnalysis{}
+	for _, msgs := range readTopic(t, brokers, "pd") {
+		for _, m := range msgs {
+			var sa slapipev1.SeriesAnalysis
+			require.NoError(t, proto.Unmarshal(m.Value, &sa))
+			if sa.RunId != id {
+				continue
+			}
+			sa.RunId, sa.ComputedAt = "", nil
+			if prev, ok := out[sa.SeriesId]; ok {
+				require.Empty(t, cmpAnalyses(prev, &sa), "a redelivered series changed")
+			}
+			out[sa.SeriesId] = &sa
+		}
+	}
+	return out
+}
+
+func cmpAnalyses(a, b *slapipev1.SeriesAnalysis) string {
+	if proto.Equal(a, b) {
+		return ""
+	}
+	return fmt.Sprintf("%v\n!=\n%v", a, b)
+}
+
+func TestDistributedRunEqualsLocalRun(t *testing.T) {
+	brokers := newBroker(t)
+	var series []promsource.Series
+	for i := range 30 {
+		series = append(series, ramp("node_load1", map[string]string{"instance": fmt.Sprint(i)}, nil))
+	}
+	bad := ramp("node_load5", map[string]string{"instance": "x"}, nil)
+	bad.Values[0] = 7 // fakeResult fails on it: published with its statistics only
+	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": series, "node_load5": {bad}}}
+	sel := []string{"node_load1", "node_load5"}
+
+	local := distributedETL(t, brokers, src, false, nil)
+	lrun, err := local.Run(context.Background(), RunOptions{Selectors: sel, End: runEnd})
+	require.NoError(t, err)
+	require.EqualValues(t, 31, lrun.Series)
+
+	coord := distributedETL(t, brokers, src, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range 2 {
+		w := distributedETL(t, brokers, src, true, nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.Work(ctx, fmt.Sprint("w", i)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	defer func() { cancel(); wg.Wait() }()
+
+	var mu sync.Mutex
+	var stages []string
+	last := map[string]Progress{}
+	drun, err := coord.Run(context.Background(), RunOptions{Selectors: sel, End: runEnd, Progress: func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
+			stages = append(stages, p.Stage)
+		}
+		last[p.Stage] = p
+	}})
+	require.NoError(t, err)
+	require.Equal(t, StatusSucceeded, drun.Status)
+	require.EqualValues(t, 31, drun.Series)
+	require.Equal(t, []string{"plan", "analyse", "done"}, stages)
+	require.Equal(t, 31, last["analyse"].Done)
+	require.Equal(t, 31, last["analyse"].Total)
+
+	want, got := analysesOf(t, brokers, lrun.RunId), analysesOf(t, brokers, drun.RunId)
+	require.Len(t, got, 31)
+	for id, w := range want {
+		require.Empty(t, cmpAnalyses(w, got[id]), "series %s", id)
+	}
+}
+
+func TestDistributedRunWithoutWorkersFails(t *testing.T) {
+	brokers := newBroker(t)
+	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": {ramp("node_load1", nil, nil)}}}
+	coord := distributedETL(t, brokers, src, true, func(c *Config) { c.TaskTimeout = time.Second })
+	t0 := time.Now()
+	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	require.ErrorIs(t, err, ErrNoWorkers)
+	require.Contains(t, err.Error(), "consumer group slapipe-etl has no members")
+	require.Equal(t, StatusFailed, run.GetStatus())
+	require.Contains(t, run.GetError(), "no members")
+	require.Less(t, time.Since(t0), 15*time.Second, "the run did not fail at its task timeout")
+}
+
+func TestDistributedTaskFailureFailsTheRun(t *testing.T) {
+	brokers := newBroker(t)
+	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": {ramp("node_load1", nil, nil)}},
+		fetchErr: errors.New("prometheus says no")}
+	coord := distributedETL(t, brokers, src, true, nil)
+	w := distributedETL(t, brokers, src, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Work(ctx, "w") }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	require.Error(t, err)
+	require.Contains(t, run.GetError(), "task 0 on worker w: pull: prometheus says no")
+}
