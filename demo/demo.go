@@ -85,6 +85,13 @@ type Config struct {
 	// serves; 0 means DefaultETLInterval, negative disables them. Once runs
 	// have none.
 	ETLInterval time.Duration
+	// ETLWorkers is the number of in-process ETL workers; 0 means 1, and
+	// a negative number none: every task is left to external `slapipe etl
+	// worker` processes.
+	ETLWorkers int
+	// KafkaListen is the embedded broker's address, so external workers
+	// can join; "" means a free loopback port.
+	KafkaListen string
 }
 
 func (c Config) withDefaults() Config {
@@ -102,6 +109,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = DefaultStoreTimeout
+	}
+	switch {
+	case c.ETLWorkers == 0:
+		c.ETLWorkers = 1
+	case c.ETLWorkers < 0:
+		c.ETLWorkers = 0
 	}
 	switch {
 	case c.Once || c.ETLInterval < 0:
@@ -138,6 +151,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	g.Go(func() error { return p.consumer.Run(gctx) })
 	g.Go(func() error { return listenHint(p.retrieval.Run(gctx), "dataretrieval", "--retrieval-listen") })
 	g.Go(func() error { return e.live(gctx) })
+	for i := range cfg.ETLWorkers {
+		g.Go(func() error { return p.etl.Work(gctx, etl.WorkerName(i)) })
+	}
 	metricsAddr := make(chan net.Addr, 1)
 	if cfg.Gatherer != nil {
 		g.Go(func() error {
@@ -199,7 +215,7 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 		return nil, err
 	}
 	p.creds = creds
-	p.etl, err = etl.New(etl.Config{PrometheusURL: e.promURL, Brokers: e.brokers},
+	p.etl, err = etl.New(etl.Config{PrometheusURL: e.promURL, Brokers: e.brokers, Distributed: true},
 		etl.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("demo: etl: %w", err)

@@ -75,7 +75,8 @@ func startEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		}
 	} else {
 		e.broker, err = kafka.Start(ctx, kafka.Options{
-			Topics:     []string{slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic), slapipev1.DeadLetterTopic(slapipev1.DefaultTopic)},
+			Addr:       cfg.KafkaListen,
+			Topics:     []string{slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic), slapipev1.DeadLetterTopic(slapipev1.DefaultTopic), slapipev1.TasksTopic(slapipev1.DefaultTopic)},
 			Partitions: etl.DefaultPartitions,
 			Logger:     cfg.Logger,
 		})

@@ -106,7 +106,8 @@ func (r *runState) coordinate(ctx context.Context, start, end time.Time) error {
 	ctx, cancel := context.WithDeadline(ctx, r.rep.started.Add(e.cfg.RunTimeout))
 	defer cancel()
 	t0 := time.Now()
-	r.rep.report("plan", 0, 0, true)
+	// Nothing is reported before the series are counted: the one stage a
+	// distributed run reports, "analyse", is every worker's series.
 	queries, err := e.src.Plan(ctx, r.selectors, start, end)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)

@@ -137,7 +137,7 @@ func TestDistributedRunEqualsLocalRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, StatusSucceeded, drun.Status)
 	require.EqualValues(t, 31, drun.Series)
-	require.Equal(t, []string{"plan", "analyse", "done"}, stages)
+	require.Equal(t, []string{"analyse", "done"}, stages)
 	require.Equal(t, 31, last["analyse"].Done)
 	require.Equal(t, 31, last["analyse"].Total)
 

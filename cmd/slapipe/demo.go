@@ -13,6 +13,8 @@ func registerDemo(root *cobra.Command, a *app) {
 	var (
 		s                          sources
 		once                       bool
+		workers                    int
+		kafkaListen                string
 		slaListen, retrievalListen string
 	)
 	cmd := &cobra.Command{
@@ -35,7 +37,17 @@ in place of the embedded one.`,
 					return usageError{err}
 				}
 			}
+			if workers < 0 {
+				return usagef("invalid --etl-workers %d: must be 0 or more", workers)
+			}
+			if workers == 0 {
+				workers = -1 // demo.Config: none in-process
+			}
+			if kafkaListen != "" && len(s.kafkaBrokers) > 0 {
+				return usagef("--kafka-listen and --kafka-brokers exclude each other: the first starts the embedded broker, the second uses real ones")
+			}
 			return demo.Run(cmd.Context(), demo.Config{
+				ETLWorkers: workers, KafkaListen: kafkaListen,
 				Once: once, PrometheusURL: s.prometheusURL, KafkaBrokers: strings.Join(s.kafkaBrokers, ","),
 				MySQLDSN: s.mysqlDSN, SLAListen: slaListen, RetrievalListen: retrievalListen,
 				MetricsListen: s.metrics.Listen, WebConfigFile: s.metrics.WebConfigFile, Security: s.security(),
@@ -46,6 +58,8 @@ in place of the embedded one.`,
 	}
 	fs := cmd.Flags()
 	fs.BoolVar(&once, "once", false, "exit 0 after printing the report")
+	fs.IntVar(&workers, "etl-workers", 1, "in-process ETL workers; 0 relies on external `slapipe etl worker` processes")
+	fs.StringVar(&kafkaListen, "kafka-listen", "", "address of the embedded Kafka broker, so external workers can join (default: a free loopback port)")
 	s.prometheusFlag(fs, "")
 	fs.StringSliceVar(&s.kafkaBrokers, "kafka-brokers", nil, "real Kafka brokers (default: the embedded broker)")
 	s.mysqlFlag(fs, "")

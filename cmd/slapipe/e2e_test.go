@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -173,7 +174,9 @@ func TestEndToEndDemo(t *testing.T) {
 		doc = jsonDoc(t, r)
 		require.Equal(t, "succeeded", doc["status"])
 		require.Greater(t, doc["series"].(float64), 0.0)
-		require.Contains(t, r.stderr, "etl: publish")
+		// One stage, "analyse", counted over the in-process worker's tasks
+		// up to the run's every series.
+		require.Regexp(t, fmt.Sprintf(`^(etl: analyse \d+/%[1]d \(.*\)\n)*etl: analyse %[1]d/%[1]d \(.*\)\n$`, int(doc["series"].(float64))), r.stderr)
 	})
 
 	t.Run("table", func(t *testing.T) {
@@ -194,7 +197,7 @@ func TestEndToEndDemo(t *testing.T) {
 		tm := startTerminal(t, ctlArgs()...)
 		tm.waitFor("what do you want to do?")
 		tm.send(strings.Repeat(keyDown, 8) + keyEnter) // Run the ETL now
-		tm.waitFor("publish")
+		tm.waitFor("analyse") // the progress bar of the workers' series
 		tm.waitFor("succeeded")
 		tm.waitFor("what do you want to do?")
 		tm.send(strings.Repeat(keyDown, 7) + keyEnter) // SLA set

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/etl"
@@ -15,6 +17,7 @@ import (
 func registerETL(root *cobra.Command, a *app) {
 	var (
 		s         sources
+		d         distributedFlags
 		selectors []string
 		step, rng time.Duration
 		output    string
@@ -26,7 +29,11 @@ func registerETL(root *cobra.Command, a *app) {
 		Long: `Pulls the last --range of every selected series from Prometheus at --step,
 analyses each one and publishes one message per series to --kafka-topic, then
 the run's summary to <topic>.runs. Progress goes to stderr, the summary to
-stdout. Without --selector the default watch list is pulled.`,
+stdout. Without --selector the default watch list is pulled.
+
+The run is shared out as tasks of --etl-task-series series on <topic>.tasks:
+--etl-workers in-process workers (default 1) and any ` + "`slapipe etl worker`" + `
+processes of consumer group slapipe-etl work them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != ctl.OutputTable && output != ctl.OutputJSON {
@@ -37,20 +44,32 @@ stdout. Without --selector the default watch list is pulled.`,
 					return usagef("invalid --selector %q: %v", sel, err)
 				}
 			}
-			e, err := etl.New(etl.Config{
-				PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
-				Selectors: selectors, Step: step, Range: rng,
-				MaxSelectors: limits.maxSelectors, MaxSeries: limits.maxSeries, RunTimeout: limits.runTimeout,
-			}, etl.Deps{Logger: a.logger, Registerer: a.registry})
+			if err := d.check(); err != nil {
+				return err
+			}
+			cfg := d.etlConfig(&s)
+			cfg.Selectors, cfg.Step, cfg.Range = selectors, step, rng
+			cfg.MaxSelectors, cfg.MaxSeries, cfg.RunTimeout = limits.maxSelectors, limits.maxSeries, limits.runTimeout
+			e, err := etl.New(cfg, etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return fmt.Errorf("setting up the ETL: %w", err)
 			}
 			defer e.Close()
+			// The in-process workers live as long as the run.
+			wctx, stopWorkers := context.WithCancel(cmd.Context())
+			var workers errgroup.Group
+			for _, act := range d.workerActors(e) {
+				workers.Go(func() error { return act(wctx) })
+			}
 			progress := ctl.NewProgress(a.stderr, isTerminal(a.stderr))
 			r, err := e.Run(cmd.Context(), etl.RunOptions{Trigger: "cli", Progress: func(p etl.Progress) {
 				progress.Update(p.Stage, int64(p.Done), int64(p.Total), p.Elapsed)
 			}})
 			progress.Finish()
+			stopWorkers()
+			if werr := workers.Wait(); werr != nil && err == nil {
+				return fmt.Errorf("etl worker: %w", werr)
+			}
 			if err != nil {
 				return fmt.Errorf("etl run: %w", err)
 			}
@@ -68,9 +87,11 @@ stdout. Without --selector the default watch list is pulled.`,
 	fs.DurationVar(&rng, "range", etl.DefaultRange, "how far back to pull")
 	fs.StringVarP(&output, "output", "o", ctl.OutputTable, "summary format: table or json")
 	limits.flags(fs)
+	d.coordinatorFlags(fs)
 
-	cmd := &cobra.Command{Use: "etl", Short: "Run the ETL from the command line", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "etl", Short: "Run the ETL from the command line, or work the tasks of distributed runs", Args: cobra.NoArgs}
 	cmd.AddCommand(run)
+	registerETLWorker(cmd, a)
 	root.AddCommand(cmd)
 }
 

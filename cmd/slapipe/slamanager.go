@@ -13,6 +13,7 @@ import (
 func registerSLAManager(root *cobra.Command, a *app) {
 	var (
 		s           sources
+		d           distributedFlags
 		listen      string
 		etlInterval time.Duration
 		evalEvery   time.Duration
@@ -26,6 +27,9 @@ func registerSLAManager(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := d.check(); err != nil {
+				return err
+			}
 			st, err := store.OpenMigrated(ctx, s.mysqlDSN)
 			if err != nil {
 				return err
@@ -34,10 +38,9 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			// New contacts neither Kafka nor Prometheus: the manager listens
 			// and answers while they are down, and runs fail with the reason
 			// until they are back.
-			e, err := etl.New(etl.Config{PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers,
-				Topic:        s.kafkaTopic,
-				MaxSelectors: limits.maxSelectors, MaxSeries: limits.maxSeries, RunTimeout: limits.runTimeout},
-				etl.Deps{Logger: a.logger, Registerer: a.registry})
+			cfg := d.etlConfig(&s)
+			cfg.MaxSelectors, cfg.MaxSeries, cfg.RunTimeout = limits.maxSelectors, limits.maxSeries, limits.runTimeout
+			e, err := etl.New(cfg, etl.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {
 				return err
 			}
@@ -52,7 +55,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			if err != nil {
 				return err
 			}
-			return a.serve(ctx, "slamanager", s.metrics, m.Run)
+			return a.serve(ctx, "slamanager", s.metrics, append(d.workerActors(e), m.Run)...)
 		},
 	}
 	fs := cmd.Flags()
@@ -68,5 +71,6 @@ func registerSLAManager(root *cobra.Command, a *app) {
 		"period of the evaluations that refresh the slapipe_sla_* metrics")
 	fs.StringVar(&amURL, "alertmanager-url", "", "Alertmanager to post predicted violations to (v2 API), e.g. http://127.0.0.1:9093")
 	fs.Float64Var(&amProb, "alert-probability", slamanager.DefaultAlertProbability, "probability from which a predicted violation is posted to Alertmanager")
+	d.coordinatorFlags(fs)
 	root.AddCommand(cmd)
 }

@@ -56,7 +56,9 @@ func newAPI(s *Server, reg *prometheus.Registry, logger *slog.Logger) *apiv1.API
 		0,
 		logger,
 		func(context.Context) apiv1.RulesRetriever { return noRules{} },
-		0, 0, 0, // remote read limits: unlimited
+		// Remote read limits: Prometheus' flag defaults (a concurrency
+		// limit of 0 would block every remote read forever).
+		5e7, 10, 1048576,
 		false, // not an agent
 		regexp.MustCompile(`^(?:.*)$`),
 		func() (apiv1.RuntimeInfo, error) {

@@ -72,12 +72,15 @@ func TestTopics(t *testing.T) {
 	if got := TasksTopic("metrics-a"); got != "metrics-a.tasks" {
 		t.Errorf("TasksTopic = %q", got)
 	}
-	longest := strings.Repeat("a", maxTopicLen-len(".tasks"))
+	if got := ProgressTopic("metrics-a"); got != "metrics-a.progress" {
+		t.Errorf("ProgressTopic = %q", got)
+	}
+	longest := strings.Repeat("a", maxTopicLen-len(".progress"))
 	for _, c := range []struct{ topic, wantErr string }{
 		{DefaultTopic, ""},
 		{"team_a.slapipe-v2", ""},
 		{longest, ""},
-		{longest + "a", "244 bytes, at most 243"},
+		{longest + "a", "241 bytes, at most 240"},
 		{"", "not a topic name"},
 		{"..", "not a topic name"},
 		{"a topic", "only ASCII letters"},
