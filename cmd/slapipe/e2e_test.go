@@ -197,7 +197,7 @@ func TestEndToEndDemo(t *testing.T) {
 		tm := startTerminal(t, ctlArgs()...)
 		tm.waitFor("what do you want to do?")
 		tm.send(strings.Repeat(keyDown, 8) + keyEnter) // Run the ETL now
-		tm.waitFor("analyse") // the progress bar of the workers' series
+		tm.waitFor("analyse")                          // the progress bar of the workers' series
 		tm.waitFor("succeeded")
 		tm.waitFor("what do you want to do?")
 		tm.send(strings.Repeat(keyDown, 7) + keyEnter) // SLA set
