@@ -41,17 +41,27 @@ func (e *ETL) ensureTopics(ctx context.Context) error {
 // to slapipev1.ProgressTopic(Topic), and
 // only then commits the task, so a worker that dies mid-task leaves it to
 // the member that takes its partitions over. name tells workers apart in
-// reports and logs. Work returns nil when ctx is done, or an error when
-// the group cannot be joined.
+// reports and logs. Work returns nil when ctx is done; Kafka failures are
+// logged and retried.
 func (e *ETL) Work(ctx context.Context, name string) error {
-	tctx, cancel := context.WithTimeout(ctx, topicTimeout)
-	err := e.ensureTopics(tctx)
-	cancel()
-	if err != nil {
+	// Kafka may be down when the component starts: the worker waits for it,
+	// as runs do, rather than take its component down.
+	for wait := time.Second; ; wait = min(2*wait, retryMax) {
+		tctx, cancel := context.WithTimeout(ctx, topicTimeout)
+		err := e.ensureTopics(tctx)
+		cancel()
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("etl worker %s: %w", name, err)
+		e.logger.Warn("etl worker: kafka topics not ready, retrying", "worker", name, "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
 	}
 	rd := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: e.cfg.Brokers,
@@ -81,6 +91,8 @@ func (e *ETL) Work(ctx context.Context, name string) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			// kafka-go retries the group and the fetches itself; an error
+			// here is the reader's end.
 			return fmt.Errorf("etl worker %s: fetching tasks: %w", name, err)
 		}
 		if !e.workTask(ctx, name, m) {
