@@ -29,6 +29,8 @@ type forecastJSON struct {
 type seriesForecastJSON struct {
 	seriesHead
 	Model         string         `json:"model"`
+	Interval      string         `json:"interval"`
+	NonNegative   bool           `json:"non_negative"`
 	StepSeconds   num            `json:"step_seconds"`
 	RangeEnd      *string        `json:"range_end"`
 	Horizon       int32          `json:"horizon"`
@@ -71,6 +73,7 @@ func toForecastJSON(resp *slapipev1.GetForecastResponse) forecastJSON {
 	for _, s := range resp.GetSeries() {
 		f := s.GetForecast()
 		row := seriesForecastJSON{seriesHead: toSeriesHead(s.GetSeries()), Model: f.GetModel(),
+			Interval: f.GetInterval(), NonNegative: f.GetNonNegative(),
 			StepSeconds: num(s.GetStepSeconds()), RangeEnd: timeJSON(s.GetRangeEnd()), Horizon: f.GetHorizon(),
 			Sigma: num(f.GetSigma()), AICc: num(f.GetAicc()), Params: map[string]num{},
 			PredictedMin: num(f.GetPredictedMin()), PredictedMax: num(f.GetPredictedMax()),
@@ -143,9 +146,11 @@ func (c *Client) forecastCharts(ctx context.Context, resp *slapipev1.GetForecast
 		fmt.Fprintf(&b, "%s%s  (series %s, %s)\n", ref.GetMetric(), labelString(ref.GetLabels()), ref.GetSeriesId(), ref.GetTransform())
 		b.WriteString(c.chart(s, u, bounds[ref.GetSeriesId()]))
 		step := time.Duration(s.GetStepSeconds() * float64(time.Second))
-		fmt.Fprintf(&b, "next %s (%d steps of %s), model %s: min %s, max %s, mean %s\n\n",
+		fmt.Fprintf(&b, "next %s (%d steps of %s), model %s: min %s, max %s, mean %s\n",
 			time.Duration(f.GetHorizon())*step, f.GetHorizon(), step, f.GetModel(),
 			u.format(f.GetPredictedMin()), u.format(f.GetPredictedMax()), u.format(f.GetPredictedMean()))
+		fmt.Fprintf(&b, "95 %% interval: %s%s\n\n", intervalMethod(f.GetInterval()),
+			map[bool]string{true: ", kept at zero or above (never negative)"}[f.GetNonNegative()])
 	}
 	return b.String()
 }
@@ -339,4 +344,17 @@ func anyFinite(xs []float64) bool {
 
 func (c *Client) forecastPage(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetForecastResponse, error) {
 	return c.ret.GetForecast(ctx, q)
+}
+
+// intervalMethod says in words how the forecast's interval was made.
+func intervalMethod(m string) string {
+	switch m {
+	case "empirical":
+		return "from the forecast's own out-of-sample errors"
+	case "analytic":
+		return "from the model's error variance"
+	case "":
+		return "method not recorded"
+	}
+	return m
 }

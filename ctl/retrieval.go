@@ -151,6 +151,18 @@ type seriesMetadataJSON struct {
 	ADF         *adfJSON         `json:"adf"`
 	ACF         []num            `json:"acf"`
 	Seasonality *seasonalityJSON `json:"seasonality"`
+	SeasonCheck *seasonCheckJSON `json:"season_check"`
+}
+
+// seasonCheckJSON says why a season was taken or refused.
+type seasonCheckJSON struct {
+	Period    int32  `json:"period"`
+	Candidate int32  `json:"candidate"`
+	Cycles    int32  `json:"cycles"`
+	Z         num    `json:"z"`
+	Agreement num    `json:"agreement"`
+	Strength  num    `json:"strength"`
+	Reason    string `json:"reason"`
 }
 
 type adfJSON struct {
@@ -204,6 +216,10 @@ func (c *Client) Metadata(ctx context.Context, q Query) error {
 				row.Seasonality = &seasonalityJSON{Period: se.GetPeriod(), Detected: se.GetDetected(),
 					Seasonal: nums(se.GetSeasonal()), Strength: num(se.GetStrength())}
 			}
+			if sc := s.GetSeasonCheck(); sc != nil {
+				row.SeasonCheck = &seasonCheckJSON{Period: sc.GetPeriod(), Candidate: sc.GetCandidate(), Cycles: sc.GetCycles(),
+					Z: num(sc.GetZ()), Agreement: num(sc.GetAgreement()), Strength: num(sc.GetStrength()), Reason: sc.GetReason()}
+			}
 			out.Series = append(out.Series, row)
 		}
 		return writeJSON(c.opts.Stdout, out)
@@ -218,7 +234,7 @@ func metadataTable(resp *slapipev1.GetMetadataResponse) string {
 		sets = append(sets, s.GetSeries().GetLabels())
 	}
 	common := commonLabels(sets)
-	t := newTable("METRIC", "LABELS", "ADF", "P-VALUE", "LAG", "STATIONARY", "SEASON", "STRENGTH", "ACF(1..5)")
+	t := newTable("METRIC", "LABELS", "ADF", "P-VALUE", "LAG", "STATIONARY", "SEASON", "STRENGTH", "ACF(1..5)", "SEASON CHECK")
 	for _, s := range resp.GetSeries() {
 		ref := s.GetSeries()
 		adf, p, lag, stationary := "-", "-", "-", "constant"
@@ -248,7 +264,8 @@ func metadataTable(resp *slapipev1.GetMetadataResponse) string {
 		if len(acf) > 0 {
 			acfs = strings.Join(acf, " ")
 		}
-		t.row(ref.GetMetric(), cellLabels(without(ref.GetLabels(), common)), adf, p, lag, stationary, period, strength, acfs)
+		t.row(ref.GetMetric(), cellLabels(without(ref.GetLabels(), common)), adf, p, lag, stationary, period, strength, acfs,
+			seasonCheckCell(s.GetSeasonCheck()))
 	}
 	return fmt.Sprintf("run %s, computed %s\n", resp.GetRunId(), fmtTime(resp.GetComputedAt())) + commonNote(common) + t.String()
 }
@@ -259,4 +276,17 @@ func (c *Client) statsPage(ctx context.Context, q *slapipev1.SeriesQuery) (*slap
 
 func (c *Client) metadataPage(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetMetadataResponse, error) {
 	return c.ret.GetMetadata(ctx, q)
+}
+
+// seasonCheckCell says in one cell why a season was taken or refused: the
+// reason, and the evidence about the best period tested.
+func seasonCheckCell(c *slapipev1.SeasonCheck) string {
+	switch {
+	case c == nil:
+		return "-"
+	case c.GetCandidate() == 0 || c.GetCycles() == 0:
+		return c.GetReason()
+	}
+	return fmt.Sprintf("%s (%d: %d cycles, z %.1f, %.0f%% agree, strength %.2f)", c.GetReason(), c.GetCandidate(),
+		c.GetCycles(), c.GetZ(), 100*c.GetAgreement(), c.GetStrength())
 }

@@ -72,7 +72,8 @@ func (s *Server) GetStats(ctx context.Context, q *slapipev1.SeriesQuery) (*slapi
 	return resp, nil
 }
 
-// GetMetadata returns the ADF test, ACF and season of the selected series.
+// GetMetadata returns the ADF test, ACF, season and season check of the
+// selected series.
 func (s *Server) GetMetadata(ctx context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetMetadataResponse, error) {
 	run, msgs, next, err := s.analyses(ctx, "getting metadata", q, store.PartADF|store.PartACF|store.PartSeasonality)
 	if err != nil {
@@ -81,7 +82,7 @@ func (s *Server) GetMetadata(ctx context.Context, q *slapipev1.SeriesQuery) (*sl
 	resp := &slapipev1.GetMetadataResponse{RunId: run, ComputedAt: latestComputed(msgs), NextPageToken: next}
 	for _, m := range msgs {
 		resp.Series = append(resp.Series, &slapipev1.SeriesMetadata{Series: ref(m), Adf: m.GetAdf(),
-			Acf: m.GetAcf(), Seasonality: m.GetSeasonality()})
+			Acf: m.GetAcf(), Seasonality: m.GetSeasonality(), SeasonCheck: m.GetSeasonCheck()})
 	}
 	return resp, nil
 }

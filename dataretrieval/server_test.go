@@ -206,7 +206,7 @@ func TestSeriesQueries(t *testing.T) {
 					requireProtoEqual(t, &slapipev1.SeriesStats{Series: wantRef(m), Windows: m.GetWindows()},
 						stats.GetSeries()[i], "stats")
 					requireProtoEqual(t, &slapipev1.SeriesMetadata{Series: wantRef(m), Adf: m.GetAdf(), Acf: m.GetAcf(),
-						Seasonality: m.GetSeasonality()}, meta.GetSeries()[i], "metadata")
+						Seasonality: m.GetSeasonality(), SeasonCheck: m.GetSeasonCheck()}, meta.GetSeries()[i], "metadata")
 					requireProtoEqual(t, &slapipev1.SeriesForecast{Series: wantRef(m), Forecast: m.GetForecast(),
 						RangeEnd: m.GetRangeEnd(), StepSeconds: m.GetStepSeconds()}, fc.GetSeries()[i], "forecast")
 				}

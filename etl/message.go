@@ -83,17 +83,25 @@ func addResult(m *slapipev1.SeriesAnalysis, s *promsource.Series, r *analysis.Re
 			Period: int32(se.Period), Detected: se.Detected, Seasonal: se.Seasonal, Strength: se.Strength,
 		}
 	}
+	if c := r.SeasonCheck; c != nil {
+		m.SeasonCheck = &slapipev1.SeasonCheck{
+			Period: int32(c.Period), Candidate: int32(c.Candidate), Cycles: int32(c.Cycles),
+			Z: c.Z, Agreement: c.Agreement, Strength: c.Strength, Reason: c.Reason,
+		}
+	}
 	f := r.Forecast
 	if f == nil {
 		return
 	}
 	pf := &slapipev1.Forecast{
-		Model:   f.Model,
-		Horizon: int32(f.Horizon),
-		Sigma:   f.Sigma,
-		Aicc:    f.AICc,
-		Params:  f.Params,
-		History: s.Values[len(s.Values)-min(HistoryLen, len(s.Values)):],
+		Model:       f.Model,
+		Horizon:     int32(f.Horizon),
+		Sigma:       f.Sigma,
+		Aicc:        f.AICc,
+		Params:      f.Params,
+		Interval:    f.Interval,
+		NonNegative: f.NonNegative,
+		History:     s.Values[len(s.Values)-min(HistoryLen, len(s.Values)):],
 	}
 	end := s.End()
 	lo, hi, sum, n := math.Inf(1), math.Inf(-1), 0.0, 0

@@ -82,7 +82,21 @@ var childQueries = []childQuery{
 			byID[id].Seasonality = &se
 			return nil
 		}},
-	{part: PartForecast, table: "forecasts", cols: "series_id, model, horizon, sigma, aicc, params, predicted_min, predicted_max, predicted_mean, history, points",
+	{part: PartSeasonality, table: "season_checks", cols: "series_id, period, candidate, cycles, z, agreement, strength, reason",
+		scan: func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error {
+			var (
+				id                 string
+				c                  slapipev1.SeasonCheck
+				z, agree, strength nullFloat
+			)
+			if err := rows.Scan(&id, &c.Period, &c.Candidate, &c.Cycles, &z, &agree, &strength, &c.Reason); err != nil {
+				return err
+			}
+			c.Z, c.Agreement, c.Strength = float64(z), float64(agree), float64(strength)
+			byID[id].SeasonCheck = &c
+			return nil
+		}},
+	{part: PartForecast, table: "forecasts", cols: "series_id, model, horizon, sigma, aicc, params, predicted_min, predicted_max, predicted_mean, history, points, interval_method, non_negative",
 		scan: func(rows *sql.Rows, byID map[string]*slapipev1.SeriesAnalysis) error {
 			var (
 				id                           string
@@ -90,7 +104,7 @@ var childQueries = []childQuery{
 				sigma, aicc, pmin, pmax, pmn nullFloat
 				params, hist, pts            sql.RawBytes
 			)
-			if err := rows.Scan(&id, &f.Model, &f.Horizon, &sigma, &aicc, &params, &pmin, &pmax, &pmn, &hist, &pts); err != nil {
+			if err := rows.Scan(&id, &f.Model, &f.Horizon, &sigma, &aicc, &params, &pmin, &pmax, &pmn, &hist, &pts, &f.Interval, &f.NonNegative); err != nil {
 				return err
 			}
 			var err error

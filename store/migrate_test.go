@@ -190,5 +190,5 @@ func TestDialectsHaveTheSameSchema(t *testing.T) {
 	}
 	require.Equal(t, my, lite)
 	require.Contains(t, my, "forecast_points")
-	require.Len(t, my, 15+4, "15 tables and views, 4 of them with secondary indexes")
+	require.Len(t, my, 16+4, "16 tables and views, 4 of them with secondary indexes")
 }

@@ -38,7 +38,7 @@ const (
 	PartWindows     Parts = 1 << iota // window statistics
 	PartADF                           // stationarity test
 	PartACF                           // autocorrelation
-	PartSeasonality                   // season and seasonal indices
+	PartSeasonality                   // season, seasonal indices and the season check
 	PartForecast                      // forecast and its points
 )
 

@@ -58,14 +58,20 @@ var seasonTable = &tableSpec{
 	key:  []string{"run_id", "series_id"},
 }
 
+var seasonCheckTable = &tableSpec{
+	name: "season_checks",
+	cols: []string{"run_id", "series_id", "period", "candidate", "cycles", "z", "agreement", "strength", "reason"},
+	key:  []string{"run_id", "series_id"},
+}
+
 var forecastTable = &tableSpec{
 	name: "forecasts",
-	cols: []string{"run_id", "series_id", "model", "horizon", "sigma", "aicc", "params", "predicted_min", "predicted_max", "predicted_mean", "history", "points"},
+	cols: []string{"run_id", "series_id", "model", "horizon", "sigma", "aicc", "params", "predicted_min", "predicted_max", "predicted_mean", "history", "points", "interval_method", "non_negative"},
 	key:  []string{"run_id", "series_id"},
 }
 
 // childTables hold the rows owned by one analysis, in write order.
-var childTables = []*tableSpec{windowTable, stationarityTable, acfTable, seasonTable, forecastTable}
+var childTables = []*tableSpec{windowTable, stationarityTable, acfTable, seasonTable, seasonCheckTable, forecastTable}
 
 // runMarkTable marks a run as having analyses (the run summary may arrive
 // later or never) and keeps the newest computed_at, which orders the run

@@ -96,6 +96,7 @@ func (s *Store) buildWriteSet(msgs []*slapipev1.SeriesAnalysis) (*writeSet, erro
 			stationarityTable: newRowSet(stationarityTable, n),
 			acfTable:          newRowSet(acfTable, n),
 			seasonTable:       newRowSet(seasonTable, n),
+			seasonCheckTable:  newRowSet(seasonCheckTable, n),
 			forecastTable:     newRowSet(forecastTable, n),
 		},
 	}
@@ -180,6 +181,10 @@ func (s *Store) addAnalysisRows(ws *writeSet, m *slapipev1.SeriesAnalysis) error
 		idx := floatsBin(se.Seasonal)
 		ws.children[seasonTable].add(keyBytes+len(idx)+40, run, id, se.Period, se.Detected, floatArg(se.Strength), idx)
 	}
+	if c := m.SeasonCheck; c != nil {
+		ws.children[seasonCheckTable].add(keyBytes+len(c.Reason)+60, run, id, c.Period, c.Candidate, c.Cycles,
+			floatArg(c.Z), floatArg(c.Agreement), floatArg(c.Strength), c.Reason)
+	}
 	if f := m.Forecast; f != nil {
 		params, err := paramsJSON(f.Params)
 		if err != nil {
@@ -189,7 +194,7 @@ func (s *Store) addAnalysisRows(ws *writeSet, m *slapipev1.SeriesAnalysis) error
 		pts := pointsJSON(f.Points)
 		ws.children[forecastTable].add(keyBytes+len(params)+len(hist)+len(pts)+100, run, id, f.Model, f.Horizon,
 			floatArg(f.Sigma), floatArg(f.Aicc), params, floatArg(f.PredictedMin), floatArg(f.PredictedMax),
-			floatArg(f.PredictedMean), hist, pts)
+			floatArg(f.PredictedMean), hist, pts, f.Interval, f.NonNegative)
 	}
 	return nil
 }

@@ -58,7 +58,9 @@ type SeriesAnalysis struct {
 	// samples is the number of points of the full range, gaps included.
 	Samples int64 `protobuf:"varint,16,opt,name=samples,proto3" json:"samples,omitempty"`
 	// gaps is the number of missing points in the full range.
-	Gaps          int64 `protobuf:"varint,17,opt,name=gaps,proto3" json:"gaps,omitempty"`
+	Gaps int64 `protobuf:"varint,17,opt,name=gaps,proto3" json:"gaps,omitempty"`
+	// season_check says why a season was taken or refused.
+	SeasonCheck   *SeasonCheck `protobuf:"bytes,18,opt,name=season_check,json=seasonCheck,proto3" json:"season_check,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -210,6 +212,13 @@ func (x *SeriesAnalysis) GetGaps() int64 {
 		return x.Gaps
 	}
 	return 0
+}
+
+func (x *SeriesAnalysis) GetSeasonCheck() *SeasonCheck {
+	if x != nil {
+		return x.SeasonCheck
+	}
+	return nil
 }
 
 // WindowStats summarises one trailing window of a series.
@@ -476,7 +485,105 @@ func (x *Seasonality) GetStrength() float64 {
 	return 0
 }
 
-// Forecast is the Holt-Winters forecast for the next horizon steps.
+// SeasonCheck is the evidence for or against a season (see docs/analyze.md):
+// the period accepted (0: none), the best period tested, its full cycles in
+// the series, the F test of its phase means as a normal score, the share of
+// cycles that agree with the others' profile, its seasonal strength, and
+// the reason in a few words ("period given" when the caller gave one).
+type SeasonCheck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        int32                  `protobuf:"varint,1,opt,name=period,proto3" json:"period,omitempty"`
+	Candidate     int32                  `protobuf:"varint,2,opt,name=candidate,proto3" json:"candidate,omitempty"`
+	Cycles        int32                  `protobuf:"varint,3,opt,name=cycles,proto3" json:"cycles,omitempty"`
+	Z             float64                `protobuf:"fixed64,4,opt,name=z,proto3" json:"z,omitempty"`
+	Agreement     float64                `protobuf:"fixed64,5,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	Strength      float64                `protobuf:"fixed64,6,opt,name=strength,proto3" json:"strength,omitempty"`
+	Reason        string                 `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeasonCheck) Reset() {
+	*x = SeasonCheck{}
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeasonCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeasonCheck) ProtoMessage() {}
+
+func (x *SeasonCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeasonCheck.ProtoReflect.Descriptor instead.
+func (*SeasonCheck) Descriptor() ([]byte, []int) {
+	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SeasonCheck) GetPeriod() int32 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
+}
+
+func (x *SeasonCheck) GetCandidate() int32 {
+	if x != nil {
+		return x.Candidate
+	}
+	return 0
+}
+
+func (x *SeasonCheck) GetCycles() int32 {
+	if x != nil {
+		return x.Cycles
+	}
+	return 0
+}
+
+func (x *SeasonCheck) GetZ() float64 {
+	if x != nil {
+		return x.Z
+	}
+	return 0
+}
+
+func (x *SeasonCheck) GetAgreement() float64 {
+	if x != nil {
+		return x.Agreement
+	}
+	return 0
+}
+
+func (x *SeasonCheck) GetStrength() float64 {
+	if x != nil {
+		return x.Strength
+	}
+	return 0
+}
+
+func (x *SeasonCheck) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Forecast is the forecast for the next horizon steps: one model or the
+// mean of the few that forecast the series' recent past best.
 type Forecast struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Model   string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
@@ -492,14 +599,20 @@ type Forecast struct {
 	PredictedMean float64 `protobuf:"fixed64,9,opt,name=predicted_mean,json=predictedMean,proto3" json:"predicted_mean,omitempty"`
 	// history holds the last samples before the forecast (transformed series),
 	// at step_seconds, for charts.
-	History       []float64 `protobuf:"fixed64,10,rep,packed,name=history,proto3" json:"history,omitempty"`
+	History []float64 `protobuf:"fixed64,10,rep,packed,name=history,proto3" json:"history,omitempty"`
+	// interval is how the 95 % interval was made: "empirical" (quantiles of
+	// the forecast's own out-of-sample errors) or "analytic" (ETS variance).
+	Interval string `protobuf:"bytes,11,opt,name=interval,proto3" json:"interval,omitempty"`
+	// non_negative is true when the series was never negative and the
+	// forecast and its interval were kept at zero or above.
+	NonNegative   bool `protobuf:"varint,12,opt,name=non_negative,json=nonNegative,proto3" json:"non_negative,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Forecast) Reset() {
 	*x = Forecast{}
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[4]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +624,7 @@ func (x *Forecast) String() string {
 func (*Forecast) ProtoMessage() {}
 
 func (x *Forecast) ProtoReflect() protoreflect.Message {
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[4]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +637,7 @@ func (x *Forecast) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Forecast.ProtoReflect.Descriptor instead.
 func (*Forecast) Descriptor() ([]byte, []int) {
-	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{4}
+	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Forecast) GetModel() string {
@@ -597,6 +710,20 @@ func (x *Forecast) GetHistory() []float64 {
 	return nil
 }
 
+func (x *Forecast) GetInterval() string {
+	if x != nil {
+		return x.Interval
+	}
+	return ""
+}
+
+func (x *Forecast) GetNonNegative() bool {
+	if x != nil {
+		return x.NonNegative
+	}
+	return false
+}
+
 // ForecastPoint is one forecast step with its 95 % interval.
 type ForecastPoint struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -610,7 +737,7 @@ type ForecastPoint struct {
 
 func (x *ForecastPoint) Reset() {
 	*x = ForecastPoint{}
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[5]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +749,7 @@ func (x *ForecastPoint) String() string {
 func (*ForecastPoint) ProtoMessage() {}
 
 func (x *ForecastPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[5]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +762,7 @@ func (x *ForecastPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForecastPoint.ProtoReflect.Descriptor instead.
 func (*ForecastPoint) Descriptor() ([]byte, []int) {
-	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{5}
+	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ForecastPoint) GetTime() *timestamppb.Timestamp {
@@ -688,7 +815,7 @@ type Run struct {
 
 func (x *Run) Reset() {
 	*x = Run{}
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[6]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +827,7 @@ func (x *Run) String() string {
 func (*Run) ProtoMessage() {}
 
 func (x *Run) ProtoReflect() protoreflect.Message {
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[6]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +840,7 @@ func (x *Run) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run.ProtoReflect.Descriptor instead.
 func (*Run) Descriptor() ([]byte, []int) {
-	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{6}
+	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Run) GetRunId() string {
@@ -803,7 +930,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[7]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -815,7 +942,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[7]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -828,7 +955,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{7}
+	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListRunsRequest) GetLimit() int32 {
@@ -847,7 +974,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[8]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +986,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_slapipe_v1_analysis_proto_msgTypes[8]
+	mi := &file_slapipe_v1_analysis_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +999,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{8}
+	return file_slapipe_v1_analysis_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListRunsResponse) GetRuns() []*Run {
@@ -887,7 +1014,7 @@ var File_slapipe_v1_analysis_proto protoreflect.FileDescriptor
 const file_slapipe_v1_analysis_proto_rawDesc = "" +
 	"\n" +
 	"\x19slapipe/v1/analysis.proto\x12\n" +
-	"slapipe.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
+	"slapipe.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x06\n" +
 	"\x0eSeriesAnalysis\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1b\n" +
 	"\tseries_id\x18\x02 \x01(\tR\bseriesId\x12\x16\n" +
@@ -909,7 +1036,8 @@ const file_slapipe_v1_analysis_proto_rawDesc = "" +
 	"\vseasonality\x18\x0e \x01(\v2\x17.slapipe.v1.SeasonalityR\vseasonality\x120\n" +
 	"\bforecast\x18\x0f \x01(\v2\x14.slapipe.v1.ForecastR\bforecast\x12\x18\n" +
 	"\asamples\x18\x10 \x01(\x03R\asamples\x12\x12\n" +
-	"\x04gaps\x18\x11 \x01(\x03R\x04gaps\x1a9\n" +
+	"\x04gaps\x18\x11 \x01(\x03R\x04gaps\x12:\n" +
+	"\fseason_check\x18\x12 \x01(\v2\x17.slapipe.v1.SeasonCheckR\vseasonCheck\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8f\x01\n" +
@@ -939,7 +1067,15 @@ const file_slapipe_v1_analysis_proto_rawDesc = "" +
 	"\x06period\x18\x01 \x01(\x05R\x06period\x12\x1a\n" +
 	"\bdetected\x18\x02 \x01(\bR\bdetected\x12\x1a\n" +
 	"\bseasonal\x18\x03 \x03(\x01R\bseasonal\x12\x1a\n" +
-	"\bstrength\x18\x04 \x01(\x01R\bstrength\"\x97\x03\n" +
+	"\bstrength\x18\x04 \x01(\x01R\bstrength\"\xbb\x01\n" +
+	"\vSeasonCheck\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\x05R\x06period\x12\x1c\n" +
+	"\tcandidate\x18\x02 \x01(\x05R\tcandidate\x12\x16\n" +
+	"\x06cycles\x18\x03 \x01(\x05R\x06cycles\x12\f\n" +
+	"\x01z\x18\x04 \x01(\x01R\x01z\x12\x1c\n" +
+	"\tagreement\x18\x05 \x01(\x01R\tagreement\x12\x1a\n" +
+	"\bstrength\x18\x06 \x01(\x01R\bstrength\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\"\xd6\x03\n" +
 	"\bForecast\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
 	"\ahorizon\x18\x02 \x01(\x05R\ahorizon\x121\n" +
@@ -951,7 +1087,9 @@ const file_slapipe_v1_analysis_proto_rawDesc = "" +
 	"\rpredicted_max\x18\b \x01(\x01R\fpredictedMax\x12%\n" +
 	"\x0epredicted_mean\x18\t \x01(\x01R\rpredictedMean\x12\x18\n" +
 	"\ahistory\x18\n" +
-	" \x03(\x01R\ahistory\x1a9\n" +
+	" \x03(\x01R\ahistory\x12\x1a\n" +
+	"\binterval\x18\v \x01(\tR\binterval\x12!\n" +
+	"\fnon_negative\x18\f \x01(\bR\vnonNegative\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\x7f\n" +
@@ -992,41 +1130,43 @@ func file_slapipe_v1_analysis_proto_rawDescGZIP() []byte {
 	return file_slapipe_v1_analysis_proto_rawDescData
 }
 
-var file_slapipe_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_slapipe_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_slapipe_v1_analysis_proto_goTypes = []any{
 	(*SeriesAnalysis)(nil),        // 0: slapipe.v1.SeriesAnalysis
 	(*WindowStats)(nil),           // 1: slapipe.v1.WindowStats
 	(*ADF)(nil),                   // 2: slapipe.v1.ADF
 	(*Seasonality)(nil),           // 3: slapipe.v1.Seasonality
-	(*Forecast)(nil),              // 4: slapipe.v1.Forecast
-	(*ForecastPoint)(nil),         // 5: slapipe.v1.ForecastPoint
-	(*Run)(nil),                   // 6: slapipe.v1.Run
-	(*ListRunsRequest)(nil),       // 7: slapipe.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),      // 8: slapipe.v1.ListRunsResponse
-	nil,                           // 9: slapipe.v1.SeriesAnalysis.LabelsEntry
-	nil,                           // 10: slapipe.v1.Forecast.ParamsEntry
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*SeasonCheck)(nil),           // 4: slapipe.v1.SeasonCheck
+	(*Forecast)(nil),              // 5: slapipe.v1.Forecast
+	(*ForecastPoint)(nil),         // 6: slapipe.v1.ForecastPoint
+	(*Run)(nil),                   // 7: slapipe.v1.Run
+	(*ListRunsRequest)(nil),       // 8: slapipe.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),      // 9: slapipe.v1.ListRunsResponse
+	nil,                           // 10: slapipe.v1.SeriesAnalysis.LabelsEntry
+	nil,                           // 11: slapipe.v1.Forecast.ParamsEntry
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_slapipe_v1_analysis_proto_depIdxs = []int32{
-	9,  // 0: slapipe.v1.SeriesAnalysis.labels:type_name -> slapipe.v1.SeriesAnalysis.LabelsEntry
-	11, // 1: slapipe.v1.SeriesAnalysis.computed_at:type_name -> google.protobuf.Timestamp
-	11, // 2: slapipe.v1.SeriesAnalysis.range_start:type_name -> google.protobuf.Timestamp
-	11, // 3: slapipe.v1.SeriesAnalysis.range_end:type_name -> google.protobuf.Timestamp
+	10, // 0: slapipe.v1.SeriesAnalysis.labels:type_name -> slapipe.v1.SeriesAnalysis.LabelsEntry
+	12, // 1: slapipe.v1.SeriesAnalysis.computed_at:type_name -> google.protobuf.Timestamp
+	12, // 2: slapipe.v1.SeriesAnalysis.range_start:type_name -> google.protobuf.Timestamp
+	12, // 3: slapipe.v1.SeriesAnalysis.range_end:type_name -> google.protobuf.Timestamp
 	1,  // 4: slapipe.v1.SeriesAnalysis.windows:type_name -> slapipe.v1.WindowStats
 	2,  // 5: slapipe.v1.SeriesAnalysis.adf:type_name -> slapipe.v1.ADF
 	3,  // 6: slapipe.v1.SeriesAnalysis.seasonality:type_name -> slapipe.v1.Seasonality
-	4,  // 7: slapipe.v1.SeriesAnalysis.forecast:type_name -> slapipe.v1.Forecast
-	5,  // 8: slapipe.v1.Forecast.points:type_name -> slapipe.v1.ForecastPoint
-	10, // 9: slapipe.v1.Forecast.params:type_name -> slapipe.v1.Forecast.ParamsEntry
-	11, // 10: slapipe.v1.ForecastPoint.time:type_name -> google.protobuf.Timestamp
-	11, // 11: slapipe.v1.Run.started_at:type_name -> google.protobuf.Timestamp
-	11, // 12: slapipe.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
-	6,  // 13: slapipe.v1.ListRunsResponse.runs:type_name -> slapipe.v1.Run
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	5,  // 7: slapipe.v1.SeriesAnalysis.forecast:type_name -> slapipe.v1.Forecast
+	4,  // 8: slapipe.v1.SeriesAnalysis.season_check:type_name -> slapipe.v1.SeasonCheck
+	6,  // 9: slapipe.v1.Forecast.points:type_name -> slapipe.v1.ForecastPoint
+	11, // 10: slapipe.v1.Forecast.params:type_name -> slapipe.v1.Forecast.ParamsEntry
+	12, // 11: slapipe.v1.ForecastPoint.time:type_name -> google.protobuf.Timestamp
+	12, // 12: slapipe.v1.Run.started_at:type_name -> google.protobuf.Timestamp
+	12, // 13: slapipe.v1.Run.finished_at:type_name -> google.protobuf.Timestamp
+	7,  // 14: slapipe.v1.ListRunsResponse.runs:type_name -> slapipe.v1.Run
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_slapipe_v1_analysis_proto_init() }
@@ -1040,7 +1180,7 @@ func file_slapipe_v1_analysis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_slapipe_v1_analysis_proto_rawDesc), len(file_slapipe_v1_analysis_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

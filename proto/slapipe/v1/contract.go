@@ -128,6 +128,7 @@ const (
 	MaxTypeLen    = 32    // metric_type
 	MaxShortLen   = 16    // window, transform
 	MaxModelLen   = 64    // forecast.model
+	MaxReasonLen  = 128   // season_check.reason
 	MaxActorLen   = 255   // who saved an SLA set
 	MaxErrorLen   = 65535 // Run.error
 	MaxStatusLen  = 32    // Run.status
@@ -254,11 +255,19 @@ func (m *SeriesAnalysis) Validate() error {
 		}
 		seen[w.Window] = true
 	}
+	if c := m.SeasonCheck; c != nil {
+		if err := CheckText("season_check.reason", c.Reason, MaxReasonLen); err != nil {
+			return err
+		}
+	}
 	f := m.Forecast
 	if f == nil {
 		return nil
 	}
 	if err := CheckText("forecast.model", f.Model, MaxModelLen); err != nil {
+		return err
+	}
+	if err := CheckText("forecast.interval", f.Interval, MaxShortLen); err != nil {
 		return err
 	}
 	for k := range f.Params {

@@ -627,11 +627,13 @@ func (x *GetStatsResponse) GetNextPageToken() string {
 }
 
 type SeriesMetadata struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Series        *SeriesRef             `protobuf:"bytes,1,opt,name=series,proto3" json:"series,omitempty"`
-	Adf           *ADF                   `protobuf:"bytes,2,opt,name=adf,proto3" json:"adf,omitempty"`
-	Acf           []float64              `protobuf:"fixed64,3,rep,packed,name=acf,proto3" json:"acf,omitempty"`
-	Seasonality   *Seasonality           `protobuf:"bytes,4,opt,name=seasonality,proto3" json:"seasonality,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Series      *SeriesRef             `protobuf:"bytes,1,opt,name=series,proto3" json:"series,omitempty"`
+	Adf         *ADF                   `protobuf:"bytes,2,opt,name=adf,proto3" json:"adf,omitempty"`
+	Acf         []float64              `protobuf:"fixed64,3,rep,packed,name=acf,proto3" json:"acf,omitempty"`
+	Seasonality *Seasonality           `protobuf:"bytes,4,opt,name=seasonality,proto3" json:"seasonality,omitempty"`
+	// season_check says why a season was taken or refused.
+	SeasonCheck   *SeasonCheck `protobuf:"bytes,5,opt,name=season_check,json=seasonCheck,proto3" json:"season_check,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -690,6 +692,13 @@ func (x *SeriesMetadata) GetAcf() []float64 {
 func (x *SeriesMetadata) GetSeasonality() *Seasonality {
 	if x != nil {
 		return x.Seasonality
+	}
+	return nil
+}
+
+func (x *SeriesMetadata) GetSeasonCheck() *SeasonCheck {
+	if x != nil {
+		return x.SeasonCheck
 	}
 	return nil
 }
@@ -958,12 +967,13 @@ const file_slapipe_v1_retrieval_proto_rawDesc = "" +
 	"\vcomputed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"computedAt\x12/\n" +
 	"\x06series\x18\x03 \x03(\v2\x17.slapipe.v1.SeriesStatsR\x06series\x12&\n" +
-	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xaf\x01\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xeb\x01\n" +
 	"\x0eSeriesMetadata\x12-\n" +
 	"\x06series\x18\x01 \x01(\v2\x15.slapipe.v1.SeriesRefR\x06series\x12!\n" +
 	"\x03adf\x18\x02 \x01(\v2\x0f.slapipe.v1.ADFR\x03adf\x12\x10\n" +
 	"\x03acf\x18\x03 \x03(\x01R\x03acf\x129\n" +
-	"\vseasonality\x18\x04 \x01(\v2\x17.slapipe.v1.SeasonalityR\vseasonality\"\xc5\x01\n" +
+	"\vseasonality\x18\x04 \x01(\v2\x17.slapipe.v1.SeasonalityR\vseasonality\x12:\n" +
+	"\fseason_check\x18\x05 \x01(\v2\x17.slapipe.v1.SeasonCheckR\vseasonCheck\"\xc5\x01\n" +
 	"\x13GetMetadataResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12;\n" +
 	"\vcomputed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1022,9 +1032,10 @@ var file_slapipe_v1_retrieval_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
 	(*ADF)(nil),                   // 16: slapipe.v1.ADF
 	(*Seasonality)(nil),           // 17: slapipe.v1.Seasonality
-	(*Forecast)(nil),              // 18: slapipe.v1.Forecast
-	(*ListRunsRequest)(nil),       // 19: slapipe.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),      // 20: slapipe.v1.ListRunsResponse
+	(*SeasonCheck)(nil),           // 18: slapipe.v1.SeasonCheck
+	(*Forecast)(nil),              // 19: slapipe.v1.Forecast
+	(*ListRunsRequest)(nil),       // 20: slapipe.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),      // 21: slapipe.v1.ListRunsResponse
 }
 var file_slapipe_v1_retrieval_proto_depIdxs = []int32{
 	1,  // 0: slapipe.v1.ListMetricsResponse.metrics:type_name -> slapipe.v1.StoredMetric
@@ -1037,30 +1048,31 @@ var file_slapipe_v1_retrieval_proto_depIdxs = []int32{
 	4,  // 7: slapipe.v1.SeriesMetadata.series:type_name -> slapipe.v1.SeriesRef
 	16, // 8: slapipe.v1.SeriesMetadata.adf:type_name -> slapipe.v1.ADF
 	17, // 9: slapipe.v1.SeriesMetadata.seasonality:type_name -> slapipe.v1.Seasonality
-	15, // 10: slapipe.v1.GetMetadataResponse.computed_at:type_name -> google.protobuf.Timestamp
-	9,  // 11: slapipe.v1.GetMetadataResponse.series:type_name -> slapipe.v1.SeriesMetadata
-	4,  // 12: slapipe.v1.SeriesForecast.series:type_name -> slapipe.v1.SeriesRef
-	18, // 13: slapipe.v1.SeriesForecast.forecast:type_name -> slapipe.v1.Forecast
-	15, // 14: slapipe.v1.SeriesForecast.range_end:type_name -> google.protobuf.Timestamp
-	15, // 15: slapipe.v1.GetForecastResponse.computed_at:type_name -> google.protobuf.Timestamp
-	11, // 16: slapipe.v1.GetForecastResponse.series:type_name -> slapipe.v1.SeriesForecast
-	0,  // 17: slapipe.v1.DataRetrieval.ListMetrics:input_type -> slapipe.v1.ListMetricsRequest
-	3,  // 18: slapipe.v1.DataRetrieval.ListSeries:input_type -> slapipe.v1.ListSeriesRequest
-	6,  // 19: slapipe.v1.DataRetrieval.GetStats:input_type -> slapipe.v1.SeriesQuery
-	6,  // 20: slapipe.v1.DataRetrieval.GetMetadata:input_type -> slapipe.v1.SeriesQuery
-	6,  // 21: slapipe.v1.DataRetrieval.GetForecast:input_type -> slapipe.v1.SeriesQuery
-	19, // 22: slapipe.v1.DataRetrieval.ListRuns:input_type -> slapipe.v1.ListRunsRequest
-	2,  // 23: slapipe.v1.DataRetrieval.ListMetrics:output_type -> slapipe.v1.ListMetricsResponse
-	5,  // 24: slapipe.v1.DataRetrieval.ListSeries:output_type -> slapipe.v1.ListSeriesResponse
-	8,  // 25: slapipe.v1.DataRetrieval.GetStats:output_type -> slapipe.v1.GetStatsResponse
-	10, // 26: slapipe.v1.DataRetrieval.GetMetadata:output_type -> slapipe.v1.GetMetadataResponse
-	12, // 27: slapipe.v1.DataRetrieval.GetForecast:output_type -> slapipe.v1.GetForecastResponse
-	20, // 28: slapipe.v1.DataRetrieval.ListRuns:output_type -> slapipe.v1.ListRunsResponse
-	23, // [23:29] is the sub-list for method output_type
-	17, // [17:23] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	18, // 10: slapipe.v1.SeriesMetadata.season_check:type_name -> slapipe.v1.SeasonCheck
+	15, // 11: slapipe.v1.GetMetadataResponse.computed_at:type_name -> google.protobuf.Timestamp
+	9,  // 12: slapipe.v1.GetMetadataResponse.series:type_name -> slapipe.v1.SeriesMetadata
+	4,  // 13: slapipe.v1.SeriesForecast.series:type_name -> slapipe.v1.SeriesRef
+	19, // 14: slapipe.v1.SeriesForecast.forecast:type_name -> slapipe.v1.Forecast
+	15, // 15: slapipe.v1.SeriesForecast.range_end:type_name -> google.protobuf.Timestamp
+	15, // 16: slapipe.v1.GetForecastResponse.computed_at:type_name -> google.protobuf.Timestamp
+	11, // 17: slapipe.v1.GetForecastResponse.series:type_name -> slapipe.v1.SeriesForecast
+	0,  // 18: slapipe.v1.DataRetrieval.ListMetrics:input_type -> slapipe.v1.ListMetricsRequest
+	3,  // 19: slapipe.v1.DataRetrieval.ListSeries:input_type -> slapipe.v1.ListSeriesRequest
+	6,  // 20: slapipe.v1.DataRetrieval.GetStats:input_type -> slapipe.v1.SeriesQuery
+	6,  // 21: slapipe.v1.DataRetrieval.GetMetadata:input_type -> slapipe.v1.SeriesQuery
+	6,  // 22: slapipe.v1.DataRetrieval.GetForecast:input_type -> slapipe.v1.SeriesQuery
+	20, // 23: slapipe.v1.DataRetrieval.ListRuns:input_type -> slapipe.v1.ListRunsRequest
+	2,  // 24: slapipe.v1.DataRetrieval.ListMetrics:output_type -> slapipe.v1.ListMetricsResponse
+	5,  // 25: slapipe.v1.DataRetrieval.ListSeries:output_type -> slapipe.v1.ListSeriesResponse
+	8,  // 26: slapipe.v1.DataRetrieval.GetStats:output_type -> slapipe.v1.GetStatsResponse
+	10, // 27: slapipe.v1.DataRetrieval.GetMetadata:output_type -> slapipe.v1.GetMetadataResponse
+	12, // 28: slapipe.v1.DataRetrieval.GetForecast:output_type -> slapipe.v1.GetForecastResponse
+	21, // 29: slapipe.v1.DataRetrieval.ListRuns:output_type -> slapipe.v1.ListRunsResponse
+	24, // [24:30] is the sub-list for method output_type
+	18, // [18:24] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_slapipe_v1_retrieval_proto_init() }

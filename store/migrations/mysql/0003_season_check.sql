@@ -1,0 +1,23 @@
+
+-- season_checks: why a season was taken or refused (analysis' season_check):
+-- the period accepted (0: none), the best period tested, its full cycles,
+-- the F test z-score, the share of cycles that agree, the strength and the
+-- reason. One row per analysis that ran the check.
+CREATE TABLE IF NOT EXISTS season_checks (
+  run_id VARCHAR(64) NOT NULL,
+  series_id VARCHAR(64) NOT NULL,
+  period INT NOT NULL,
+  candidate INT NOT NULL,
+  cycles INT NOT NULL,
+  z DOUBLE NULL,
+  agreement DOUBLE NULL,
+  strength DOUBLE NULL,
+  reason VARCHAR(128) NOT NULL,
+  PRIMARY KEY (run_id, series_id),
+  CONSTRAINT fk_season_checks_analyses FOREIGN KEY (run_id, series_id) REFERENCES analyses (run_id, series_id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- forecasts: how the interval was made ("empirical" or "analytic"), and
+-- whether forecast and interval were kept at zero or above.
+ALTER TABLE forecasts ADD COLUMN interval_method VARCHAR(16) NOT NULL DEFAULT '';
+ALTER TABLE forecasts ADD COLUMN non_negative BOOLEAN NOT NULL DEFAULT FALSE;
