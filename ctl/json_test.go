@@ -204,7 +204,12 @@ func TestJSONShapes(t *testing.T) {
 		}},
 		{"metadata", func(c *ctl.Client) error { return c.Metadata(ctx, ctl.Query{Metric: "node_disk_written_bytes_total"}) }, func(t *testing.T, doc map[string]any) {
 			series := arr(t, obj(t, doc, "run_id", "computed_at", "series")["series"])
-			sda := obj(t, series[0], "metric", "labels", "adf", "acf", "seasonality")
+			sda := obj(t, series[0], "metric", "labels", "adf", "acf", "seasonality", "season_check")
+			check := obj(t, sda["season_check"], "period", "candidate", "cycles", "z", "agreement", "strength", "reason")
+			require.Equal(t, 0.0, check["period"])
+			require.Equal(t, 150.0, check["candidate"])
+			require.Equal(t, 0.55, check["agreement"])
+			require.Equal(t, "cycles disagree: a one-off event, not a season", check["reason"])
 			adf := obj(t, sda["adf"], "statistic", "pvalue", "used_lag", "nobs", "critical_values", "ic_best", "stationary")
 			obj(t, adf["critical_values"], "1%", "5%", "10%")
 			require.Equal(t, false, adf["stationary"])
@@ -219,7 +224,9 @@ func TestJSONShapes(t *testing.T) {
 		}, func(t *testing.T, doc map[string]any) {
 			series := arr(t, obj(t, doc, "run_id", "series")["series"])
 			require.Len(t, series, 1)
-			s := obj(t, series[0], "metric", "labels", "model", "history", "points", "predicted_min", "predicted_max", "predicted_mean")
+			s := obj(t, series[0], "metric", "labels", "model", "interval", "non_negative", "history", "points", "predicted_min", "predicted_max", "predicted_mean")
+			require.Equal(t, "empirical", s["interval"])
+			require.Equal(t, true, s["non_negative"])
 			hist := arr(t, s["history"])
 			require.Len(t, hist, 240)
 			last := obj(t, hist[239], "time", "value")

@@ -59,6 +59,12 @@ func TestTables(t *testing.T) {
 		{"metadata", func(c *ctl.Client) error { return c.Metadata(ctx, ctl.Query{Metric: "node_memory_MemFree_bytes"}) }, [][]string{
 			{"node_memory_MemFree_bytes", "-3.5", "0.0080", "12", "yes", "120 (found)", "0.80", "0.90 0.80 0.70 0.60 0.50"},
 		}},
+		{"metadata of a refused season", func(c *ctl.Client) error {
+			return c.Metadata(ctx, ctl.Query{Metric: "node_disk_written_bytes_total"})
+		}, [][]string{
+			{"SEASON CHECK"},
+			{"cycles disagree: a one-off event, not a season (150: 57 cycles, z 6.2, 55% agree, strength 0.04)"},
+		}},
 		{"metrics", func(c *ctl.Client) error { return c.Metrics(ctx, "", false) }, [][]string{
 			{"node_disk_written_bytes_total", "counter", "2", "The total number of bytes"},
 			{"NAME", "TYPE", "SERIES", "HELP"},
@@ -72,6 +78,7 @@ func TestTables(t *testing.T) {
 			{"┤"},
 			{"history", "forecast", "95% interval"},
 			{"next 10m0s", "damped_seasonal"},
+			{"95 % interval: from the forecast's own out-of-sample errors, kept at zero or above"},
 		}},
 		{"budget", func(c *ctl.Client) error { return c.Budget(ctx) }, [][]string{
 			{"OBJECTIVE", "TARGET", "WINDOW", "BUDGET", "SPENT", "REMAINING", "BURN 1H", "BURN 6H", "EXHAUSTION"},

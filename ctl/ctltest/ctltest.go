@@ -265,7 +265,8 @@ func (r *Retrieval) GetStats(_ context.Context, q *slapipev1.SeriesQuery) (*slap
 	return out, nil
 }
 
-// GetMetadata returns ADF, ACF and season of the matching analyses.
+// GetMetadata returns ADF, ACF, season and season check of the matching
+// analyses.
 func (r *Retrieval) GetMetadata(_ context.Context, q *slapipev1.SeriesQuery) (*slapipev1.GetMetadataResponse, error) {
 	as, err := r.match(q)
 	if err != nil {
@@ -273,7 +274,8 @@ func (r *Retrieval) GetMetadata(_ context.Context, q *slapipev1.SeriesQuery) (*s
 	}
 	out := &slapipev1.GetMetadataResponse{RunId: RunID, ComputedAt: as[0].GetComputedAt()}
 	for _, a := range as {
-		out.Series = append(out.Series, &slapipev1.SeriesMetadata{Series: ref(a), Adf: a.GetAdf(), Acf: a.GetAcf(), Seasonality: a.GetSeasonality()})
+		out.Series = append(out.Series, &slapipev1.SeriesMetadata{Series: ref(a), Adf: a.GetAdf(), Acf: a.GetAcf(),
+			Seasonality: a.GetSeasonality(), SeasonCheck: a.GetSeasonCheck()})
 	}
 	return out, nil
 }

@@ -132,6 +132,7 @@ func windows(base float64) []*slapipev1.WindowStats {
 // and a 120-step forecast continuing it with a widening interval.
 func seasonalForecast(level float64) *slapipev1.Forecast {
 	fc := &slapipev1.Forecast{Model: "damped_seasonal", Horizon: 120, Sigma: 0.01 * level, Aicc: -1234.5,
+		Interval: "empirical", NonNegative: true,
 		Params: map[string]float64{"alpha": 0.5, "beta": 0.01, "gamma": 0.1, "phi": 0.98}}
 	wave := func(i int) float64 { return level * (1 + 0.2*math.Sin(2*math.Pi*float64(i)/120)) }
 	for i := 0; i < 240; i++ {
@@ -170,7 +171,9 @@ func NewRetrieval() *Retrieval {
 		Labels: map[string]string{"device": "sda"}, Transform: "rate", MetricType: "counter", Windows: windows(1e6),
 		Adf: &slapipev1.ADF{Statistic: -1.2, Pvalue: 0.67, UsedLag: 3, Nobs: 8637, Critical_1: -3.43,
 			Critical_5: -2.86, Critical_10: -2.57, IcBest: 99.5},
-		Acf: []float64{1, 0.5, 0.25}, Forecast: seasonalForecast(1e6)})
+		Acf: []float64{1, 0.5, 0.25}, Forecast: seasonalForecast(1e6),
+		SeasonCheck: &slapipev1.SeasonCheck{Candidate: 150, Cycles: 57, Z: 6.2, Agreement: 0.55, Strength: 0.04,
+			Reason: "cycles disagree: a one-off event, not a season"}})
 	sdb := common(&slapipev1.SeriesAnalysis{SeriesId: "ffeeddccbbaa99887766554433221100", Metric: "node_disk_written_bytes_total",
 		Labels: map[string]string{"device": "sdb"}, Transform: "rate", MetricType: "counter", Windows: windows(0),
 		Forecast: &slapipev1.Forecast{Model: "ses", Horizon: 2, History: []float64{0, 0},
