@@ -128,8 +128,11 @@ func TestRunAgainstRealPrometheus(t *testing.T) {
 			}
 			require.NotNil(t, sa.Adf)
 			require.NotEmpty(t, sa.Acf)
+			require.NotEmpty(t, sa.GetSeasonCheck().GetReason(), "the season check says why")
+			require.Equal(t, sa.GetSeasonality().GetPeriod(), sa.GetSeasonCheck().GetPeriod(), "season check and season agree")
 			f := sa.Forecast
 			require.NotNil(t, f, "no forecast")
+			require.Contains(t, []string{"empirical", "analytic"}, f.Interval)
 			require.Len(t, f.Points, 120)
 			require.True(t, f.Points[0].Time.AsTime().Equal(end.Add(DefaultStep)))
 			require.Equal(t, want[8640-120:], f.History)
