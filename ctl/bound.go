@@ -1,10 +1,13 @@
 package ctl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
 // suffixes are the unit multipliers ParseBound accepts, longest first so
@@ -33,9 +36,15 @@ func ParseBound(s string) (*float64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(body, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	if errors.Is(err, strconv.ErrRange) {
+		err = nil // ±Inf: refused below as out of range, not as garbage
+	}
+	if err != nil || math.IsNaN(v) || (math.IsInf(v, 0) && !strings.ContainsAny(body, "0123456789")) {
 		return nil, fmt.Errorf("%q is not a number (examples: 100e6, 256Mi, 1G)", s)
 	}
 	v *= mult
+	if err := slapipev1.CheckBound(v); err != nil {
+		return nil, fmt.Errorf("%q: %w", s, err)
+	}
 	return &v, nil
 }

@@ -99,10 +99,10 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts}
 	var err error
-	if c.slaConn, err = dial(opts.SLAAddr, "--sla-addr", opts.Credentials); err != nil {
+	if c.slaConn, err = dial(opts.SLAAddr, "--sla-addr", opts.Credentials, c.printableInterceptors()...); err != nil {
 		return nil, err
 	}
-	if c.retConn, err = dial(opts.RetrievalAddr, "--retrieval-addr", opts.Credentials); err != nil {
+	if c.retConn, err = dial(opts.RetrievalAddr, "--retrieval-addr", opts.Credentials, c.printableInterceptors()...); err != nil {
 		_ = c.slaConn.Close()
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
-func dial(addr, flag string, creds Credentials) (*grpc.ClientConn, error) {
+func dial(addr, flag string, creds Credentials, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	if addr == "" {
 		return nil, usageErrorf("%s is empty: give the service's host:port", flag)
 	}
@@ -126,7 +126,7 @@ func dial(addr, flag string, creds Credentials) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(addr, opts...)
+	conn, err := grpc.NewClient(addr, append(opts, extra...)...)
 	if err != nil {
 		return nil, usageErrorf("invalid %s %q: %v", flag, addr, err)
 	}

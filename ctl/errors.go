@@ -99,5 +99,5 @@ func tlsFailure(msg string) bool {
 // oneLine keeps error text on one line.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+	return Printable(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " "))
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -71,6 +70,9 @@ func validateName(name string) error {
 	case name != strings.TrimSpace(name) || strings.ContainsAny(name, " \t\n"):
 		return fmt.Errorf("name: must not contain spaces (got %q)", name)
 	}
+	if err := slapipev1.CheckVisible(name); err != nil {
+		return fmt.Errorf("name %+q: %w", name, err)
+	}
 	return nil
 }
 
@@ -79,6 +81,9 @@ func validateName(name string) error {
 func (c *Client) ValidateObjective(o Objective) error {
 	if err := validateName(o.Name); err != nil {
 		return err
+	}
+	if err := slapipev1.CheckVisible(o.Selector); err != nil {
+		return fmt.Errorf("selector %+.80q: %w", o.Selector, err)
 	}
 	if err := c.validateSelector(o.Selector); err != nil {
 		return fmt.Errorf("selector: %w", err)
@@ -90,8 +95,11 @@ func (c *Client) ValidateObjective(o Objective) error {
 		name string
 		v    *float64
 	}{{"min", o.Min}, {"max", o.Max}} {
-		if b.v != nil && (math.IsNaN(*b.v) || math.IsInf(*b.v, 0)) {
-			return fmt.Errorf("%s: must be a finite number (got %v)", b.name, *b.v)
+		if b.v == nil {
+			continue
+		}
+		if err := slapipev1.CheckBound(*b.v); err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
 		}
 	}
 	if o.Min != nil && o.Max != nil && *o.Min >= *o.Max {
@@ -131,18 +139,30 @@ func fromProto(o *slapipev1.Objective) Objective {
 	return out
 }
 
+// MaxSLAFileBytes bounds what `sla set --file` reads.
+const MaxSLAFileBytes = 1 << 20
+
 // ReadSLAFile parses an SLA document (YAML or JSON, the `sla get -o json`
 // shape); path "-" reads standard input.
 func ReadSLAFile(path string, stdin io.Reader) ([]Objective, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(path)
+	r := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading the SLA file: %w", err)
+		}
+		defer f.Close()
+		r = f
 	}
+	// One byte more than allowed tells a file at the limit from a larger one
+	// without reading the rest.
+	data, err := io.ReadAll(io.LimitReader(r, MaxSLAFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the SLA file: %w", err)
+	}
+	if len(data) > MaxSLAFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes, the most an SLA file may hold (a whole SLA set fits in a few KB)",
+			path, MaxSLAFileBytes)
 	}
 	var doc struct {
 		Objectives *[]Objective `yaml:"objectives"`

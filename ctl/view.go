@@ -137,7 +137,7 @@ func writeJSON(w io.Writer, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encoding the result as JSON: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(escapeJSON(buf.Bytes()))
 	return err
 }
 

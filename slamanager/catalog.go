@@ -18,6 +18,7 @@ import (
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/etl/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/store"
 )
 
 // DefaultNameFilter is the ListMetrics filter when the request gives none:
@@ -144,9 +145,11 @@ func compileNameFilter(expr string) (nameFilter, error) {
 	if len(expr) > maxFilterLen {
 		return nameFilter{}, fmt.Errorf("name_filter: must be at most %d bytes (got %d)", maxFilterLen, len(expr))
 	}
-	re, err := regexp.Compile("^(?:" + expr + ")$")
+	// The store's compiler anchors the whole expression, refusing one that
+	// does not parse alone (`a)|(.*` would escape the anchors).
+	re, err := store.CompileNameFilter(expr)
 	if err != nil {
-		return nameFilter{}, fmt.Errorf("name_filter: invalid RE2 expression %q: %w", expr, err)
+		return nameFilter{}, fmt.Errorf("name_filter: invalid RE2 expression: %w", err)
 	}
 	return nameFilter{expr: expr, re: re}, nil
 }

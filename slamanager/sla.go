@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
-	"unicode"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
@@ -79,11 +77,15 @@ func validateObjective(field string, o *slapipev1.Objective) []string {
 		errs = append(errs, field+".name: must not be empty")
 	case len(name) > maxNameLen:
 		errs = append(errs, fmt.Sprintf("%s.name: must be at most %d bytes (got %d)", field, maxNameLen, len(name)))
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		errs = append(errs, fmt.Sprintf("%s.name: must not contain control characters (got %q)", field, name))
+	default:
+		if err := slapipev1.CheckVisible(name); err != nil {
+			errs = append(errs, fmt.Sprintf("%s.name %+q: %v", field, name, err))
+		}
 	}
 	if strings.TrimSpace(o.GetSelector()) == "" {
 		errs = append(errs, field+".selector: must not be empty")
+	} else if err := slapipev1.CheckVisible(o.GetSelector()); err != nil {
+		errs = append(errs, fmt.Sprintf("%s.selector %+.80q: %v", field, o.GetSelector(), err))
 	} else if _, _, err := parseSelector(o.GetSelector()); err != nil {
 		errs = append(errs, fmt.Sprintf("%s.selector: %v", field, err))
 	}
@@ -95,8 +97,11 @@ func validateObjective(field string, o *slapipev1.Objective) []string {
 		name string
 		v    *float64
 	}{{"min", o.Min}, {"max", o.Max}} {
-		if b.v != nil && (math.IsNaN(*b.v) || math.IsInf(*b.v, 0)) {
-			errs = append(errs, fmt.Sprintf("%s.%s: must be a finite number (got %g)", field, b.name, *b.v))
+		if b.v == nil {
+			continue
+		}
+		if err := slapipev1.CheckBound(*b.v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s.%s: %v", field, b.name, err))
 			finite = false
 		}
 	}

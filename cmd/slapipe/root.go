@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, e env) int {
 		return exitOK
 	}
 	usage := !a.configured || errors.Is(err, errUsage) || errors.Is(err, ctl.ErrUsage)
-	msg := strings.Join(strings.Fields(err.Error()), " ")
+	msg := ctl.Printable(strings.Join(strings.Fields(err.Error()), " "))
 	if usage && cmd != nil && !strings.Contains(msg, "--help") {
 		msg += fmt.Sprintf(" (see `%s --help`)", cmd.CommandPath())
 	}
