@@ -74,7 +74,8 @@ type Seasonality struct {
 // and why it was taken or refused. A season needs at least four full
 // cycles, a significant F test of its phase means (Z >= 5), cycles that
 // agree with the others' profile (Agreement >= 0.75 and beyond chance)
-// and a seasonal strength of at least 0.1 (see docs/analyze.md).
+// and a seasonal strength of at least 0.1, both measured on the series
+// whitened as the F test sees it (see docs/analyze.md).
 type SeasonCheck struct {
 	Period    int     `json:"period"`
 	Candidate int     `json:"candidate"`
