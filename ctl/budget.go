@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"math/big"
 	"strings"
 	"time"
 
@@ -189,13 +189,17 @@ func ParseBudget(target, window string) (*float64, *int64, error) {
 	var t *float64
 	if target != "" {
 		s, pct := strings.CutSuffix(strings.TrimSpace(target), "%")
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		s = strings.TrimSpace(s)
+		// Exact decimal arithmetic: 99.9% is the float nearest 0.999, not
+		// 99.9/100 = 0.9990000000000001.
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
 			return nil, nil, fmt.Errorf("invalid --target %q: give a share such as 0.999 or 99.9%%", target)
 		}
 		if pct {
-			v /= 100
+			r.Quo(r, big.NewRat(100, 1))
 		}
+		v, _ := r.Float64()
 		t = &v
 	}
 	var w *int64

@@ -23,6 +23,7 @@ func TestParseBudget(t *testing.T) {
 		{"0.999", "", 0.999, 0, ""},
 		{"99.9%", "30d", 0.999, 30 * 86400, ""},
 		{"0.99", "12h", 0.99, 43200, ""},
+		{"99.95 %", "", 0.9995, 0, ""},
 		{"ninety", "", 0, 0, `invalid --target "ninety"`},
 		{"0.9", "a week", 0, 0, `invalid --budget-window "a week"`},
 	}
@@ -33,7 +34,7 @@ func TestParseBudget(t *testing.T) {
 			continue
 		}
 		require.NoError(t, err)
-		require.InDelta(t, c.wantT, *tp, 1e-12)
+		require.Equal(t, c.wantT, *tp, "exactly the float of the decimal")
 		if c.window == "" {
 			require.Nil(t, wp)
 		} else {

@@ -155,6 +155,17 @@ func (m *Manager) saveMinutes(ctx context.Context, oms []objectiveMinutes) {
 	defer cancel()
 	m.bmu.Lock()
 	defer m.bmu.Unlock()
+	current := make(map[string]bool, len(oms))
+	for _, om := range oms {
+		current[objectiveKey(om.objective)] = true
+	}
+	// Definitions no longer in the set are forgotten: the map stays as
+	// small as the set.
+	for key := range m.written {
+		if !current[key] {
+			delete(m.written, key)
+		}
+	}
 	for _, om := range oms {
 		if om.objective.Target == nil || !om.from.Before(om.to) {
 			continue
