@@ -24,6 +24,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/slapipe/slapipe/internal/kafkaconn"
 	"github.com/slapipe/slapipe/internal/kafkatopic"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
@@ -50,6 +51,9 @@ const (
 type Config struct {
 	// Brokers are the Kafka bootstrap addresses (host:port).
 	Brokers []string
+	// Kafka is the TLS and SASL of every connection to the brokers; the
+	// zero value is plaintext.
+	Kafka kafkaconn.Security
 	// Topic carries SeriesAnalysis messages; default slapipev1.DefaultTopic.
 	// Run messages are read from slapipev1.RunsTopic(Topic), and messages
 	// that cannot be decoded or are invalid go to

@@ -12,14 +12,15 @@ import (
 	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
 
-// ensureTopics creates the topics that do not exist yet (kafkatopic.Ensure).
-var ensureTopics = kafkatopic.Ensure
+// ensureTopics creates the topics that do not exist yet (kafkatopic.EnsureVia).
+var ensureTopics = kafkatopic.EnsureVia
 
 // newReader is the group reader on both consumed topics. Offsets are only
 // committed explicitly (CommitInterval 0 makes CommitMessages synchronous).
 func newReader(cfg Config, logger *slog.Logger) *kafka.Reader {
 	return kafka.NewReader(kafka.ReaderConfig{
 		Brokers:     cfg.Brokers,
+		Dialer:      cfg.Kafka.Dialer(),
 		GroupID:     cfg.GroupID,
 		GroupTopics: []string{cfg.Topic, cfg.runsTopic()},
 		// The next batch is prefetched while the current one is written.
@@ -49,6 +50,7 @@ func newReader(cfg Config, logger *slog.Logger) *kafka.Reader {
 func newDLQWriter(cfg Config, logger *slog.Logger) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
+		Transport:    cfg.Kafka.Transport(),
 		Topic:        cfg.dlqTopic(),
 		Balancer:     &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll,

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/internal/kafkaconn"
 	"github.com/slapipe/slapipe/server"
 	"github.com/slapipe/slapipe/slamanager"
 )
@@ -63,6 +65,11 @@ type Config struct {
 	// MetricsListen serves /metrics of the whole process when Gatherer is
 	// set; "" means a free loopback port.
 	MetricsListen string
+	// PrometheusTransport carries the requests to a real Prometheus
+	// (credentials, TLS: --prometheus-config-file); nil means the default.
+	PrometheusTransport http.RoundTripper
+	// Kafka is the TLS and SASL to real brokers.
+	Kafka kafkaconn.Security
 	// WebConfigFile protects /metrics with an exporter-toolkit web
 	// configuration (TLS, basic auth); "" serves plain HTTP.
 	WebConfigFile string
@@ -215,13 +222,13 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 		return nil, err
 	}
 	p.creds = creds
-	p.etl, err = etl.New(etl.Config{PrometheusURL: e.promURL, Brokers: e.brokers, Distributed: true},
-		etl.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
+	p.etl, err = etl.New(etl.Config{PrometheusURL: e.promURL, Brokers: e.brokers, Kafka: cfg.Kafka, Distributed: true},
+		etl.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer, PrometheusTransport: cfg.PrometheusTransport})
 	if err != nil {
 		return nil, fmt.Errorf("demo: etl: %w", err)
 	}
 	// datastorage's default topics are the ETL's defaults.
-	p.consumer, err = datastorage.New(datastorage.Config{Brokers: e.brokers}, e.st, datastorage.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
+	p.consumer, err = datastorage.New(datastorage.Config{Brokers: e.brokers, Kafka: cfg.Kafka}, e.st, datastorage.Deps{Logger: cfg.Logger, Registerer: cfg.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("demo: datastorage: %w", err)
 	}
@@ -234,7 +241,7 @@ func newPipeline(cfg Config, e *env) (_ *pipeline, err error) {
 		return nil, fmt.Errorf("demo: dataretrieval: %w", err)
 	}
 	p.manager, err = slamanager.New(slamanager.Config{Listen: cfg.SLAListen, Security: sec, PrometheusURL: e.promURL, ETLInterval: cfg.ETLInterval},
-		slamanager.Deps{Store: e.st, ETL: p.etl, Logger: cfg.Logger, Registerer: cfg.Registerer})
+		slamanager.Deps{Store: e.st, ETL: p.etl, Logger: cfg.Logger, Registerer: cfg.Registerer, PrometheusTransport: cfg.PrometheusTransport})
 	if err != nil {
 		return nil, fmt.Errorf("demo: slamanager: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/slapipe/slapipe/analysis"
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/kafkaconn"
 	"github.com/slapipe/slapipe/internal/kafkatopic"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
@@ -78,6 +80,9 @@ type Config struct {
 	PrometheusURL string
 	// Brokers are the Kafka bootstrap addresses (host:port).
 	Brokers []string
+	// Kafka is the TLS and SASL of every connection to the brokers; the
+	// zero value is plaintext.
+	Kafka kafkaconn.Security
 	// Topic receives one SeriesAnalysis per series; default
 	// slapipev1.DefaultTopic. Run records go to slapipev1.RunsTopic(Topic).
 	Topic string
@@ -132,6 +137,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Registerer receives the ETL's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
+	// PrometheusTransport carries the requests to Prometheus (credentials,
+	// TLS, proxy: --prometheus-config-file); nil means client_golang's default.
+	PrometheusTransport http.RoundTripper
 }
 
 // RunOptions tune one run.
@@ -216,7 +224,8 @@ func New(cfg Config, deps Deps) (*ETL, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("etl config: brokers: at least one Kafka broker is required")
 	}
-	src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.QueryTimeout, Logger: deps.Logger, Read: cfg.Read})
+	src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.QueryTimeout, Logger: deps.Logger, Read: cfg.Read,
+		RoundTripper: deps.PrometheusTransport})
 	if err != nil {
 		return nil, fmt.Errorf("etl config: %w", err)
 	}
@@ -226,6 +235,7 @@ func New(cfg Config, deps Deps) (*ETL, error) {
 	}
 	w := &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
+		Transport:    cfg.Kafka.Transport(),
 		Balancer:     &kafka.Hash{}, // one series, one partition: its messages stay ordered
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    publishChunk,

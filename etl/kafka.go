@@ -14,8 +14,8 @@ import (
 // partition and progress advances per call.
 const publishChunk = 500
 
-// ensureTopics creates the topics that do not exist yet (kafkatopic.Ensure).
-var ensureTopics = kafkatopic.Ensure
+// ensureTopics creates the topics that do not exist yet (kafkatopic.EnsureVia).
+var ensureTopics = kafkatopic.EnsureVia
 
 // publish writes msgs in chunks, calling done after each with the number
 // written so far and the chunk's size. It stops at the first error.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -118,6 +119,9 @@ type Deps struct {
 	Source     RangeSource
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// PrometheusTransport carries the requests of the Source New builds
+	// (credentials, TLS, proxy); nil means client_golang's default.
+	PrometheusTransport http.RoundTripper
 }
 
 // Manager implements slapipev1.SLAManagerServer. Its methods are safe for
@@ -210,7 +214,8 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		if cfg.PrometheusURL == "" {
 			return nil, errors.New("slamanager: a prometheus url or source is required")
 		}
-		src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.PromTimeout, Logger: logger})
+		src, err := promsource.New(promsource.Config{URL: cfg.PrometheusURL, Timeout: cfg.PromTimeout, Logger: logger,
+			RoundTripper: deps.PrometheusTransport})
 		if err != nil {
 			return nil, fmt.Errorf("slamanager: %w", err)
 		}

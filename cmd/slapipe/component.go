@@ -29,10 +29,13 @@ type sources struct {
 	mysqlDSN      string
 	metrics       server.MetricsConfig
 	grpc          grpcFlags
+	out           outbound
+	res           resolved
 }
 
 func (s *sources) prometheusFlag(fs *pflag.FlagSet, def string) {
 	fs.StringVar(&s.prometheusURL, "prometheus-url", def, "Prometheus base URL")
+	s.prometheusSecurityFlags(fs)
 }
 
 func (s *sources) kafkaFlags(fs *pflag.FlagSet, def []string) {
@@ -42,6 +45,7 @@ func (s *sources) kafkaFlags(fs *pflag.FlagSet, def []string) {
 
 func (s *sources) mysqlFlag(fs *pflag.FlagSet, def string) {
 	fs.StringVar(&s.mysqlDSN, "mysql-dsn", def, `MySQL DSN (user:pass@tcp(host:3306)/db?parseTime=true), or sqlite:PATH for an embedded database`)
+	s.mysqlSecurityFlags(fs)
 }
 
 func (s *sources) metricsFlag(fs *pflag.FlagSet) {

@@ -20,12 +20,15 @@ func registerDataStorage(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := s.resolve(); err != nil {
+				return err
+			}
 			st, err := store.OpenMigrated(ctx, s.mysqlDSN)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			c, err := datastorage.New(datastorage.Config{Brokers: s.kafkaBrokers, Topic: s.kafkaTopic,
+			c, err := datastorage.New(datastorage.Config{Brokers: s.kafkaBrokers, Kafka: s.res.kafkaSec, Topic: s.kafkaTopic,
 				GroupID: group, MaxMessageBytes: maxBytes, PoisonTries: poisonTries}, st,
 				datastorage.Deps{Logger: a.logger, Registerer: a.registry})
 			if err != nil {

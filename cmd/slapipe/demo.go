@@ -37,6 +37,9 @@ in place of the embedded one.`,
 					return usageError{err}
 				}
 			}
+			if err := s.resolve(); err != nil {
+				return err
+			}
 			if workers < 0 {
 				return usagef("invalid --etl-workers %d: must be 0 or more", workers)
 			}
@@ -48,6 +51,7 @@ in place of the embedded one.`,
 			}
 			return demo.Run(cmd.Context(), demo.Config{
 				ETLWorkers: workers, KafkaListen: kafkaListen,
+				PrometheusTransport: s.res.promTransport, Kafka: s.res.kafkaSec,
 				Once: once, PrometheusURL: s.prometheusURL, KafkaBrokers: strings.Join(s.kafkaBrokers, ","),
 				MySQLDSN: s.mysqlDSN, SLAListen: slaListen, RetrievalListen: retrievalListen,
 				MetricsListen: s.metrics.Listen, WebConfigFile: s.metrics.WebConfigFile, Security: s.security(),
@@ -62,6 +66,7 @@ in place of the embedded one.`,
 	fs.StringVar(&kafkaListen, "kafka-listen", "", "address of the embedded Kafka broker, so external workers can join (default: a free loopback port)")
 	s.prometheusFlag(fs, "")
 	fs.StringSliceVar(&s.kafkaBrokers, "kafka-brokers", nil, "real Kafka brokers (default: the embedded broker)")
+	s.kafkaSecurityFlags(fs)
 	s.mysqlFlag(fs, "")
 	fs.Lookup("prometheus-url").Usage = "real Prometheus base URL (default: the embedded one with demo history)"
 	fs.Lookup("mysql-dsn").Usage = "real MySQL DSN, or sqlite:PATH (default: SQLite in a temporary directory)"

@@ -44,13 +44,16 @@ processes of consumer group slapipe-etl work them.`,
 					return usagef("invalid --selector %q: %v", sel, err)
 				}
 			}
+			if err := s.resolve(); err != nil {
+				return err
+			}
 			if err := d.check(); err != nil {
 				return err
 			}
 			cfg := d.etlConfig(&s)
 			cfg.Selectors, cfg.Step, cfg.Range = selectors, step, rng
 			cfg.MaxSelectors, cfg.MaxSeries, cfg.RunTimeout = limits.maxSelectors, limits.maxSeries, limits.runTimeout
-			e, err := etl.New(cfg, etl.Deps{Logger: a.logger, Registerer: a.registry})
+			e, err := etl.New(cfg, etl.Deps{Logger: a.logger, Registerer: a.registry, PrometheusTransport: s.res.promTransport})
 			if err != nil {
 				return fmt.Errorf("setting up the ETL: %w", err)
 			}

@@ -47,10 +47,10 @@ func (d *distributedFlags) check() error {
 	return nil
 }
 
-// etlConfig is the configuration of a distributed ETL on s.
+// etlConfig is the configuration of a distributed ETL on s (resolved).
 func (d *distributedFlags) etlConfig(s *sources) etl.Config {
 	return etl.Config{
-		PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers, Topic: s.kafkaTopic, Distributed: true,
+		PrometheusURL: s.prometheusURL, Brokers: s.kafkaBrokers, Kafka: s.res.kafkaSec, Topic: s.kafkaTopic, Distributed: true,
 		TaskSeries: d.taskSeries, TaskTimeout: d.taskTimeout, SessionTimeout: d.sessionTimeout, Read: d.read,
 	}
 }
@@ -85,7 +85,10 @@ the others after --etl-session-timeout.`,
 			if err := d.check(); err != nil {
 				return err
 			}
-			e, err := etl.New(d.etlConfig(&s), etl.Deps{Logger: a.logger, Registerer: a.registry})
+			if err := s.resolve(); err != nil {
+				return err
+			}
+			e, err := etl.New(d.etlConfig(&s), etl.Deps{Logger: a.logger, Registerer: a.registry, PrometheusTransport: s.res.promTransport})
 			if err != nil {
 				return usageError{err}
 			}

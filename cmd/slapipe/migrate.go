@@ -16,6 +16,9 @@ func registerMigrate(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := s.resolve(); err != nil {
+				return err
+			}
 			st, err := store.OpenMigrated(ctx, s.mysqlDSN)
 			if err != nil {
 				return err

@@ -1,8 +1,19 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	promconfig "github.com/prometheus/common/config"
 	"github.com/spf13/pflag"
 
+	"github.com/slapipe/slapipe/internal/kafkaconn"
 	"github.com/slapipe/slapipe/server"
 )
 
@@ -29,4 +40,127 @@ func (s *sources) security() server.Security {
 	sec := s.grpc.sec
 	sec.NoReflection = !s.grpc.reflection
 	return sec
+}
+
+// outbound are the credentials flags of the systems a component calls.
+type outbound struct {
+	prometheusConfigFile string
+	kafka                kafkaconn.Files
+	mysqlDSNFile         string
+	mysqlTLSCAFile       string
+}
+
+func (s *sources) prometheusSecurityFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&s.out.prometheusConfigFile, "prometheus-config-file", "",
+		"Prometheus HTTP client configuration (YAML as in Prometheus: basic_auth, authorization, tls_config, oauth2, proxy_url)")
+}
+
+func (s *sources) kafkaSecurityFlags(fs *pflag.FlagSet) {
+	k := &s.out.kafka
+	fs.StringVar(&k.CAFile, "kafka-tls-ca-file", "", "connect to Kafka over TLS, verifying the brokers with this CA (PEM)")
+	fs.StringVar(&k.CertFile, "kafka-tls-cert-file", "", "client certificate for Kafka (PEM; turns TLS on)")
+	fs.StringVar(&k.KeyFile, "kafka-tls-key-file", "", "private key of --kafka-tls-cert-file (PEM)")
+	fs.StringVar(&k.Mechanism, "kafka-sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (default: no SASL)")
+	fs.StringVar(&k.Username, "kafka-sasl-username", "", "SASL user name")
+	fs.StringVar(&k.PasswordFile, "kafka-sasl-password-file", "", "file holding the SASL password")
+}
+
+func (s *sources) mysqlSecurityFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&s.out.mysqlDSNFile, "mysql-dsn-file", "", "file holding the MySQL DSN, instead of --mysql-dsn (keeps the password out of argv)")
+	fs.StringVar(&s.out.mysqlTLSCAFile, "mysql-tls-ca-file", "", "connect to MySQL over TLS, verifying the server with this CA (PEM)")
+}
+
+// prometheusTransport returns the round tripper of --prometheus-config-file
+// (nil without it), built by prometheus/common, which re-reads the files
+// the configuration names (passwords, CAs) as they change.
+func (s *sources) prometheusTransport() (http.RoundTripper, error) {
+	if s.out.prometheusConfigFile == "" {
+		return nil, nil
+	}
+	cfg, _, err := promconfig.LoadHTTPConfigFile(s.out.prometheusConfigFile)
+	if err != nil {
+		return nil, usagef("--prometheus-config-file %s: %v", s.out.prometheusConfigFile, err)
+	}
+	rt, err := promconfig.NewRoundTripperFromConfig(*cfg, "slapipe")
+	if err != nil {
+		return nil, usagef("--prometheus-config-file %s: %v", s.out.prometheusConfigFile, err)
+	}
+	return rt, nil
+}
+
+// kafkaSecurity returns the TLS and SASL of the --kafka-* flags.
+func (s *sources) kafkaSecurity() (kafkaconn.Security, error) {
+	sec, err := s.out.kafka.Build()
+	if err != nil {
+		return sec, usageError{err}
+	}
+	return sec, nil
+}
+
+// mysqlTLSName is the name the --mysql-tls-ca-file configuration is
+// registered under with the driver (the DSN's tls= parameter).
+const mysqlTLSName = "slapipe"
+
+// dsn returns the DSN of --mysql-dsn-file (trimmed) or --mysql-dsn, with
+// TLS verified by --mysql-tls-ca-file when given. Errors never quote the
+// DSN, which may hold a password.
+func (s *sources) dsn() (string, error) {
+	dsn := s.mysqlDSN
+	if s.out.mysqlDSNFile != "" {
+		b, err := os.ReadFile(s.out.mysqlDSNFile)
+		if err != nil {
+			return "", usagef("--mysql-dsn-file: %v", err)
+		}
+		if dsn = strings.TrimSpace(string(b)); dsn == "" {
+			return "", usagef("--mysql-dsn-file %s is empty", s.out.mysqlDSNFile)
+		}
+	}
+	if s.out.mysqlTLSCAFile == "" {
+		return dsn, nil
+	}
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return "", usagef("--mysql-tls-ca-file is for MySQL; the DSN names an SQLite database")
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "", usagef("--mysql-dsn: not a MySQL DSN (user:pass@tcp(host:3306)/db): %v", errors.Unwrap(err))
+	}
+	pem, err := os.ReadFile(s.out.mysqlTLSCAFile)
+	if err != nil {
+		return "", usagef("--mysql-tls-ca-file: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return "", usagef("--mysql-tls-ca-file %s: no PEM certificate in it", s.out.mysqlTLSCAFile)
+	}
+	// The driver checks the server's name against the DSN's host.
+	if err := mysql.RegisterTLSConfig(mysqlTLSName, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}); err != nil {
+		return "", fmt.Errorf("--mysql-tls-ca-file: %w", err)
+	}
+	cfg.TLSConfig = mysqlTLSName
+	return cfg.FormatDSN(), nil
+}
+
+// resolved are the outbound credentials built from the flags, once per
+// command (resolve).
+type resolved struct {
+	promTransport http.RoundTripper
+	kafkaSec      kafkaconn.Security
+}
+
+// resolve builds the outbound credentials and replaces s.mysqlDSN by the
+// DSN to open (from --mysql-dsn-file, with --mysql-tls-ca-file). Commands
+// call it first, so a bad file fails before anything starts.
+func (s *sources) resolve() error {
+	var err error
+	if s.res.promTransport, err = s.prometheusTransport(); err != nil {
+		return err
+	}
+	if s.res.kafkaSec, err = s.kafkaSecurity(); err != nil {
+		return err
+	}
+	if s.mysqlDSN != "" || s.out.mysqlDSNFile != "" {
+		s.mysqlDSN, err = s.dsn()
+	}
+	return err
 }

@@ -27,6 +27,9 @@ func registerSLAManager(root *cobra.Command, a *app) {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := s.resolve(); err != nil {
+				return err
+			}
 			if err := d.check(); err != nil {
 				return err
 			}
@@ -40,7 +43,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			// until they are back.
 			cfg := d.etlConfig(&s)
 			cfg.MaxSelectors, cfg.MaxSeries, cfg.RunTimeout = limits.maxSelectors, limits.maxSeries, limits.runTimeout
-			e, err := etl.New(cfg, etl.Deps{Logger: a.logger, Registerer: a.registry})
+			e, err := etl.New(cfg, etl.Deps{Logger: a.logger, Registerer: a.registry, PrometheusTransport: s.res.promTransport})
 			if err != nil {
 				return err
 			}
@@ -51,7 +54,7 @@ func registerSLAManager(root *cobra.Command, a *app) {
 			}()
 			m, err := slamanager.New(slamanager.Config{Listen: listen, Security: s.security(), PrometheusURL: s.prometheusURL, ETLInterval: etlInterval,
 				EvaluationInterval: evalEvery, AlertmanagerURL: amURL, AlertProbability: amProb},
-				slamanager.Deps{Store: st, ETL: e, Logger: a.logger, Registerer: a.registry})
+				slamanager.Deps{Store: st, ETL: e, Logger: a.logger, Registerer: a.registry, PrometheusTransport: s.res.promTransport})
 			if err != nil {
 				return err
 			}

@@ -24,7 +24,13 @@ const Timeout = 10 * time.Second
 // count and the brokers' default replication factor; topics that exist are
 // left alone, whatever their partition count.
 func Ensure(ctx context.Context, brokers []string, partitions int, topics ...string) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: Timeout}
+	return EnsureVia(ctx, nil, brokers, partitions, topics...)
+}
+
+// EnsureVia is Ensure through transport (TLS, SASL: kafkaconn); nil means
+// kafka-go's default transport.
+func EnsureVia(ctx context.Context, transport kafka.RoundTripper, brokers []string, partitions int, topics ...string) error {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: Timeout, Transport: transport}
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
 		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
