@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slapipe/slapipe/internal/kafkaconn"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -74,7 +75,7 @@ func benchThroughput(b *testing.B, dialect string, writers int) {
 		run := fmt.Sprintf("bench-%d", i)
 		cfg := Config{Brokers: brokers, Topic: "bench." + run, GroupID: "bench-" + run, Writers: writers}
 		// The production partition count, so that every writer has work.
-		if err := ensureTopics(context.Background(), nil, brokers, DefaultPartitions, cfg.Topic, cfg.runsTopic()); err != nil {
+		if err := ensureTopics(context.Background(), kafkaconn.Security{}, brokers, DefaultPartitions, cfg.Topic, cfg.runsTopic()); err != nil {
 			b.Fatal(err)
 		}
 		produce(b, brokers, cfg.Topic, analysisMessages(b, genAnalyses(b, run, benchMessages))...)

@@ -66,7 +66,7 @@ func New(cfg Config, w Writer, deps Deps) (*Consumer, error) {
 // never written by two transactions at once.
 func (c *Consumer) Run(ctx context.Context) error {
 	if err := c.retry(ctx, "create-topics", nil, func(ctx context.Context) error {
-		return ensureTopics(ctx, c.cfg.Kafka.Transport(), c.cfg.Brokers, c.cfg.Partitions, c.cfg.Topic, c.cfg.runsTopic(), c.cfg.dlqTopic())
+		return ensureTopics(ctx, c.cfg.Kafka, c.cfg.Brokers, c.cfg.Partitions, c.cfg.Topic, c.cfg.runsTopic(), c.cfg.dlqTopic())
 	}); err != nil {
 		if ctx.Err() != nil {
 			return nil

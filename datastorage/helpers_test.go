@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/kafkaconn"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -74,7 +75,7 @@ func produce(t testing.TB, brokers []string, topic string, msgs ...kafka.Message
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	require.NoError(t, ensureTopics(ctx, nil, brokers, testPartitions, topic))
+	require.NoError(t, ensureTopics(ctx, kafkaconn.Security{}, brokers, testPartitions, topic))
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000}
 	defer func() { require.NoError(t, w.Close()) }()

@@ -23,16 +23,16 @@ const retryMax = 30 * time.Second
 // run records, and for a distributed ETL its tasks and its progress (one
 // partition, read in order by the coordinator).
 func (e *ETL) ensureTopics(ctx context.Context) error {
-	if err := ensureTopics(ctx, e.cfg.Kafka.Transport(), e.cfg.Brokers, e.cfg.Partitions, e.cfg.Topic, slapipev1.RunsTopic(e.cfg.Topic)); err != nil {
+	if err := ensureTopics(ctx, e.cfg.Kafka, e.cfg.Brokers, e.cfg.Partitions, e.cfg.Topic, slapipev1.RunsTopic(e.cfg.Topic)); err != nil {
 		return err
 	}
 	if !e.cfg.Distributed {
 		return nil
 	}
-	if err := ensureTopics(ctx, e.cfg.Kafka.Transport(), e.cfg.Brokers, e.cfg.Partitions, slapipev1.TasksTopic(e.cfg.Topic)); err != nil {
+	if err := ensureTopics(ctx, e.cfg.Kafka, e.cfg.Brokers, e.cfg.Partitions, slapipev1.TasksTopic(e.cfg.Topic)); err != nil {
 		return err
 	}
-	return ensureTopics(ctx, e.cfg.Kafka.Transport(), e.cfg.Brokers, 1, slapipev1.ProgressTopic(e.cfg.Topic))
+	return ensureTopics(ctx, e.cfg.Kafka, e.cfg.Brokers, 1, slapipev1.ProgressTopic(e.cfg.Topic))
 }
 
 // Work is one worker of consumer group GroupID: it takes tasks from

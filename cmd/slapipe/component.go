@@ -41,6 +41,7 @@ func (s *sources) prometheusFlag(fs *pflag.FlagSet, def string) {
 func (s *sources) kafkaFlags(fs *pflag.FlagSet, def []string) {
 	fs.StringSliceVar(&s.kafkaBrokers, "kafka-brokers", def, "Kafka bootstrap brokers (host:port, comma-separated)")
 	fs.StringVar(&s.kafkaTopic, "kafka-topic", defaultKafkaTopic, "Kafka topic of the analyses; the run records go to <topic>.runs and dead letters to <topic>.dlq")
+	s.kafkaSecurityFlags(fs)
 }
 
 func (s *sources) mysqlFlag(fs *pflag.FlagSet, def string) {

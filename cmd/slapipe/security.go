@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+	promapi "github.com/prometheus/client_golang/api"
 	promconfig "github.com/prometheus/common/config"
 	"github.com/spf13/pflag"
 
@@ -75,7 +76,7 @@ func (s *sources) mysqlSecurityFlags(fs *pflag.FlagSet) {
 // the configuration names (passwords, CAs) as they change.
 func (s *sources) prometheusTransport() (http.RoundTripper, error) {
 	if s.out.prometheusConfigFile == "" {
-		return nil, nil
+		return credentialsHint{next: promapi.DefaultRoundTripper}, nil
 	}
 	cfg, _, err := promconfig.LoadHTTPConfigFile(s.out.prometheusConfigFile)
 	if err != nil {
@@ -85,7 +86,27 @@ func (s *sources) prometheusTransport() (http.RoundTripper, error) {
 	if err != nil {
 		return nil, usagef("--prometheus-config-file %s: %v", s.out.prometheusConfigFile, err)
 	}
-	return rt, nil
+	return credentialsHint{next: rt, file: s.out.prometheusConfigFile}, nil
+}
+
+// credentialsHint turns Prometheus' 401 and 403 answers into an error that
+// says which setting to fix, instead of client_golang's bare status code.
+type credentialsHint struct {
+	next http.RoundTripper
+	file string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (c credentialsHint) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) {
+		return resp, err
+	}
+	_ = resp.Body.Close()
+	if c.file == "" {
+		return nil, fmt.Errorf("prometheus at %s answered %s: it wants credentials: give them in --prometheus-config-file", r.URL.Host, resp.Status)
+	}
+	return nil, fmt.Errorf("prometheus at %s answered %s: check the credentials in --prometheus-config-file %s", r.URL.Host, resp.Status, c.file)
 }
 
 // kafkaSecurity returns the TLS and SASL of the --kafka-* flags.

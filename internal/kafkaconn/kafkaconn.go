@@ -5,6 +5,7 @@
 package kafkaconn
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -114,6 +115,27 @@ func (s Security) Transport() kafka.RoundTripper {
 		return nil
 	}
 	return &kafka.Transport{TLS: s.TLS, SASL: s.SASL, DialTimeout: 5 * time.Second}
+}
+
+// Check authenticates on a connection to the first broker that accepts
+// one, when s has SASL, and returns the broker's refusal (e.g. "SASL
+// Authentication Failed") with the user name, never the password.
+func (s Security) Check(ctx context.Context, brokers []string) error {
+	if s.SASL == nil || len(brokers) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, b := range brokers {
+		conn, err := s.Dialer().DialContext(ctx, "tcp", b)
+		if err == nil {
+			return conn.Close()
+		}
+		errs = append(errs, fmt.Errorf("kafka at %s: %w", b, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Dialer returns the dialer of kafka.Reader, or nil (kafka-go's default)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/slapipe/slapipe/internal/kafkaconn"
 )
 
 // DefaultPartitions is the partition count of the topics slapipe creates
@@ -24,13 +26,17 @@ const Timeout = 10 * time.Second
 // count and the brokers' default replication factor; topics that exist are
 // left alone, whatever their partition count.
 func Ensure(ctx context.Context, brokers []string, partitions int, topics ...string) error {
-	return EnsureVia(ctx, nil, brokers, partitions, topics...)
+	return EnsureVia(ctx, kafkaconn.Security{}, brokers, partitions, topics...)
 }
 
-// EnsureVia is Ensure through transport (TLS, SASL: kafkaconn); nil means
-// kafka-go's default transport.
-func EnsureVia(ctx context.Context, transport kafka.RoundTripper, brokers []string, partitions int, topics ...string) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: Timeout, Transport: transport}
+// EnsureVia is Ensure with TLS and SASL. With SASL it first authenticates
+// on one connection, so wrong credentials are reported as such rather than
+// as the "broker not available" kafka-go's admin client turns them into.
+func EnsureVia(ctx context.Context, sec kafkaconn.Security, brokers []string, partitions int, topics ...string) error {
+	if err := sec.Check(ctx, brokers); err != nil {
+		return err
+	}
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: Timeout, Transport: sec.Transport()}
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
 		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})

@@ -137,3 +137,11 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 		t.Fatalf("testcerts: %v", err)
 	}
 }
+
+// Pool returns a pool holding the CA's certificate.
+func (ca *CA) Pool(t testing.TB) *x509.CertPool {
+	t.Helper()
+	p := x509.NewCertPool()
+	p.AddCert(ca.cert)
+	return p
+}
