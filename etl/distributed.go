@@ -128,7 +128,7 @@ func (r *runState) coordinate(ctx context.Context, start, end time.Time) error {
 
 	// Reports are read from the end of the progress topic as it is before
 	// the first task is out, so none is missed and no older run's is read.
-	from, err := lastOffset(ctx, e.cfg.Brokers, slapipev1.ProgressTopic(e.cfg.Topic))
+	from, err := lastOffset(ctx, e.cfg.Kafka.Transport(), e.cfg.Brokers, slapipev1.ProgressTopic(e.cfg.Topic))
 	if err != nil {
 		return fmt.Errorf("progress topic: %w", err)
 	}
@@ -177,7 +177,7 @@ func (r *runState) tasks(refs []promsource.SeriesRef, start, end time.Time) []*s
 func (r *runState) follow(ctx context.Context, from int64, count, total int) error {
 	e := r.etl
 	rd := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: e.cfg.Brokers, Topic: slapipev1.ProgressTopic(e.cfg.Topic), Partition: 0,
+		Brokers: e.cfg.Brokers, Topic: slapipev1.ProgressTopic(e.cfg.Topic), Partition: 0, Dialer: e.cfg.Kafka.Dialer(),
 		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 500 * time.Millisecond,
 	})
 	defer rd.Close()
@@ -228,7 +228,7 @@ func (r *runState) follow(ctx context.Context, from int64, count, total int) err
 // naming the likely reason.
 func (r *runState) stalled(done, count int) error {
 	e := r.etl
-	members, err := groupMembers(e.cfg.Brokers, e.cfg.GroupID)
+	members, err := groupMembers(e.cfg.Kafka.Transport(), e.cfg.Brokers, e.cfg.GroupID)
 	var why string
 	switch {
 	case err != nil:
@@ -242,10 +242,10 @@ func (r *runState) stalled(done, count int) error {
 }
 
 // lastOffset is the offset the next message of partition 0 of topic gets.
-func lastOffset(ctx context.Context, brokers []string, topic string) (int64, error) {
+func lastOffset(ctx context.Context, transport kafka.RoundTripper, brokers []string, topic string) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, kafkatopic.Timeout)
 	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: kafkatopic.Timeout}
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: kafkatopic.Timeout, Transport: transport}
 	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(0)}}})
 	if err != nil {
 		return 0, fmt.Errorf("listing offsets of %s: %w", topic, err)
@@ -262,10 +262,10 @@ func lastOffset(ctx context.Context, brokers []string, topic string) (int64, err
 }
 
 // groupMembers counts the members of consumer group id.
-func groupMembers(brokers []string, id string) (int, error) {
+func groupMembers(transport kafka.RoundTripper, brokers []string, id string) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), kafkatopic.Timeout)
 	defer cancel()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: kafkatopic.Timeout}
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: kafkatopic.Timeout, Transport: transport}
 	res, err := c.DescribeGroups(ctx, &kafka.DescribeGroupsRequest{GroupIDs: []string{id}})
 	if err != nil {
 		return 0, err

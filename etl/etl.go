@@ -248,6 +248,7 @@ func New(cfg Config, deps Deps) (*ETL, error) {
 	}
 	e.tasks = &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
+		Transport:    cfg.Kafka.Transport(),
 		Balancer:     taskBalancer{},
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 10 * time.Millisecond,

@@ -65,6 +65,7 @@ func (e *ETL) Work(ctx context.Context, name string) error {
 	}
 	rd := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: e.cfg.Brokers,
+		Dialer:  e.cfg.Kafka.Dialer(),
 		GroupID: e.cfg.GroupID,
 		Topic:   slapipev1.TasksTopic(e.cfg.Topic),
 		// One task is worked at a time; prefetching more would only hold
