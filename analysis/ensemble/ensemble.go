@@ -46,6 +46,7 @@ import (
 	"strings"
 
 	"github.com/slapipe/slapipe/analysis/holtwinters"
+	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
 // Interval methods, as Result.Interval names them.
@@ -192,7 +193,7 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	if len(origins) < minOrigins {
 		return analytic(x, opts, nonNeg)
 	}
-	loc, scale := meanStd(x)
+	loc, scale := series.MeanStd(x)
 	if !(scale > 0) {
 		return analytic(x, opts, nonNeg)
 	}
@@ -386,18 +387,6 @@ func bestAICc(cs []*holtwinters.Candidate) *holtwinters.Candidate {
 		}
 	}
 	return best
-}
-
-// meanStd returns the mean and the population standard deviation.
-func meanStd(x []float64) (mean, std float64) {
-	for _, v := range x {
-		mean += v
-	}
-	mean /= float64(len(x))
-	for _, v := range x {
-		std += (v - mean) * (v - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(x)))
 }
 
 // quantile returns the q-quantile of the sorted xs (linear interpolation

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
 // benchSeries is 12 h at 5 s (8640 samples): a slow trend, a period-720
@@ -74,7 +76,7 @@ func BenchmarkObjective(b *testing.B) {
 // the objective evaluations it takes.
 func BenchmarkFit(b *testing.B) {
 	x := benchSeries(120)
-	loc, scale := meanStd(x)
+	loc, scale := series.MeanStd(x)
 	z := make([]float64, len(x))
 	for i, v := range x {
 		z[i] = (v - loc) / scale

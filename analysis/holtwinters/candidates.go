@@ -45,42 +45,22 @@ func Fit(z []float64, period int, indices []float64) ([]*Candidate, error) {
 			return nil, fmt.Errorf("%w: sample %d is %v: the series must be gap-free and finite", ErrInput, i, v)
 		}
 	}
-	seasonal := period >= 2 && n >= 2*period
-	if seasonal && indices == nil {
-		indices = seasonIndices(z, period)
-	}
 	var out []*Candidate
-	start := params{alpha: 0.2, beta: 0.02, gamma: 0.05, phi: 0.95}
-	for _, md := range candidates {
-		if md.seasonal != seasonal {
-			continue
-		}
-		k := md.nParams() + md.nStates(period) + 1
-		if n-k-1 <= 0 {
-			continue
-		}
-		f := fit(z, sseFilled, md, initial(z, md, indices), start)
-		start = f.par
-		if !md.trend {
-			start.beta = 0.1 * start.alpha
-		}
-		if !md.damped {
-			start.phi = 0.95
-		}
+	for _, f := range fitAll(z, n, period, period >= 2 && n >= 2*period, indices) {
 		c := &Candidate{
-			Model:  md.name,
-			AICc:   aicc(math.Max(f.sse, sseFloor*float64(n)), n, k),
-			Sigma2: f.sse / float64(n-k),
+			Model:  f.md.name,
+			AICc:   f.aicc,
+			Sigma2: f.sse / float64(n-f.k),
 			Params: map[string]float64{"alpha": f.par.alpha},
 			f:      f,
 		}
-		if md.trend {
+		if f.md.trend {
 			c.Params["beta"] = f.par.beta
 		}
-		if md.seasonal {
+		if f.md.seasonal {
 			c.Params["gamma"] = f.par.gamma
 		}
-		if md.damped {
+		if f.md.damped {
 			c.Params["phi"] = f.par.phi
 		}
 		out = append(out, c)

@@ -26,7 +26,9 @@ type fitted struct {
 	init  states // before the first sample
 	final states // after the last sample
 	sse   float64
-	evals int // objective evaluations of the fit
+	evals int     // objective evaluations of the fit
+	k     int     // estimated quantities: parameters, free states, variance
+	aicc  float64 // corrected Akaike criterion of sse (floored)
 }
 
 // initial returns heuristic initial states (Hyndman et al. 2008, section

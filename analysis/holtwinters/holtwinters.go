@@ -121,7 +121,7 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	if len(obs) == 0 {
 		return nil, fmt.Errorf("%w: no observed sample", ErrInput)
 	}
-	loc, scale := meanStd(obs)
+	loc, scale := series.MeanStd(obs)
 	if series.IsConstant(obs) || !(scale > 0) {
 		return flat(obs[len(obs)-1], 0, opts.Horizon, "ses"), nil
 	}
@@ -158,12 +158,22 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 
 // choose fits the seasonal or the non-seasonal candidates to z (nObs
 // observed samples) and returns the one with the lowest finite AICc, or
-// nil when there are too few samples for any. The seasonal candidates
-// start from indices, the seasonal indices of z, or when nil from
-// seasonIndices of the gap-filled z.
+// nil when there are too few samples for any (see fitAll).
 func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted, float64) {
 	var best *fitted
 	bestAICc := math.Inf(1)
+	for _, f := range fitAll(z, nObs, m, seasonal, indices) {
+		if f.aicc < bestAICc {
+			best, bestAICc = f, f.aicc
+		}
+	}
+	return best, bestAICc
+}
+
+// fitAll fits the seasonal or the non-seasonal candidates that have
+// enough of the nObs observed samples of z. The seasonal candidates start from indices, the seasonal
+// indices of z, or when nil from seasonIndices of the gap-filled z.
+func fitAll(z []float64, nObs, m int, seasonal bool, indices []float64) []*fitted {
 	// A gap-free series (as analysis.Analyze passes them) takes the faster
 	// recursion and is its own gap-filled form.
 	filled, run := z, recursion(sseFilled)
@@ -173,6 +183,7 @@ func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted
 	if seasonal && indices == nil {
 		indices = seasonIndices(filled, m)
 	}
+	var out []*fitted
 	// Each model starts from the parameters of the simpler one before it:
 	// they nest, so the optimum is usually close.
 	start := params{alpha: 0.2, beta: 0.02, gamma: 0.05, phi: 0.95}
@@ -193,12 +204,10 @@ func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted
 			start.phi = 0.95
 		}
 		// The floor keeps a series the model fits exactly finite.
-		a := aicc(math.Max(f.sse, sseFloor*float64(nObs)), nObs, k)
-		if a < bestAICc {
-			best, bestAICc = f, a
-		}
+		f.k, f.aicc = k, aicc(math.Max(f.sse, sseFloor*float64(nObs)), nObs, k)
+		out = append(out, f)
 	}
-	return best, bestAICc
+	return out
 }
 
 // result converts a model fitted to the n samples (nObs observed) of the
@@ -269,17 +278,4 @@ func naive(x []float64, horizon int) *Result {
 		sigma = math.Sqrt(s / float64(len(x)-1))
 	}
 	return flat(x[len(x)-1], sigma, horizon, "naive")
-}
-
-// meanStd returns the mean and the population standard deviation (two
-// passes).
-func meanStd(x []float64) (mean, std float64) {
-	for _, v := range x {
-		mean += v
-	}
-	mean /= float64(len(x))
-	for _, v := range x {
-		std += (v - mean) * (v - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(x)))
 }

@@ -1,7 +1,7 @@
 // Package series holds the small series helpers that package analysis and
 // its engines (holtwinters, season) share: filling gaps the way the
 // contract (docs/analyze.md) promises, testing for a constant series, and
-// choosing FFT lengths.
+// choosing FFT lengths, and standardising (MeanStd).
 package series
 
 import "math"
@@ -108,4 +108,17 @@ func NextRegular(n int) int {
 		}
 	}
 	return best
+}
+
+// MeanStd returns the mean and the population standard deviation of x
+// (two passes); x must not be empty.
+func MeanStd(x []float64) (mean, std float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		std += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(x)))
 }
