@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -225,3 +229,58 @@ func tasksDoneBy(t *testing.T, brokers []string, run string) map[string]int {
 	return out
 }
 
+// TestCtlETLRunFollowsTwoWorkers: an SLA manager without in-process
+// workers and two `slapipe etl worker` processes; `ctl etl run` shows one
+// progress bar, the workers' series together, that reaches the run's
+// total (on a terminal), and one stage counted up to it (plain stderr).
+func TestCtlETLRunFollowsTwoWorkers(t *testing.T) {
+	promURL := testenv.PrometheusURL(t)
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	require.NoError(t, err)
+	t.Cleanup(cluster.Close)
+	brokers := cluster.ListenAddrs()
+
+	manager := startDaemon(t, "slamanager", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+		"--mysql-dsn", "sqlite:"+filepath.Join(t.TempDir(), "slapipe.db"), "--kafka-brokers", brokers[0],
+		"--prometheus-url", promURL, "--etl-workers", "0", "--etl-interval", "0", "--etl-task-series", "10")
+	var addr string
+	listening := regexp.MustCompile(`grpc listening.* addr=(\S+)`)
+	for deadline := time.Now().Add(waitLimit); addr == ""; time.Sleep(50 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(manager.stderr()); m != nil {
+			addr = m[1]
+		}
+		require.True(t, time.Now().Before(deadline), "the slamanager never listened:\n%s", manager.stderr())
+	}
+	startWorker(t, brokers, promURL)
+	startWorker(t, brokers, promURL)
+	waitGroupMembers(t, brokers, 2)
+
+	tm := startTerminal(t, "ctl", "--sla-addr", addr, "etl", "run")
+	tm.waitFor("analyse")
+	summary := regexp.MustCompile(`succeeded: (\d+) series`)
+	var series string
+	for deadline := time.Now().Add(2 * waitLimit); series == ""; time.Sleep(50 * time.Millisecond) {
+		if m := summary.FindStringSubmatch(tm.screen()); m != nil {
+			series = m[1]
+		}
+		require.True(t, time.Now().Before(deadline), "no summary; screen:\n%s", tm.screen())
+	}
+	require.Equal(t, 0, tm.exit())
+	scr := tm.screen()
+	require.Contains(t, scr, "("+series+"/"+series, "the bar did not reach the total; screen:\n%s", scr)
+	for _, other := range []string{"pull ", "publish ", "etl: "} {
+		require.NotContains(t, scr[:strings.Index(scr, "succeeded")], other, "more than one bar; screen:\n%s", scr)
+	}
+	n, err := strconv.Atoi(series)
+	require.NoError(t, err)
+	require.Greater(t, n, 20, "too few series for several tasks")
+
+	// Without a terminal: one line per tenth of the one stage, up to the
+	// total the summary gives.
+	r := runBinary(t, "", nil, "ctl", "--sla-addr", addr, "-o", "json", "etl", "run")
+	doc := jsonDoc(t, r)
+	total := int(doc["series"].(float64))
+	require.Regexp(t, fmt.Sprintf(`^(etl: analyse \d+/%[1]d \(.*\)\n)+etl: analyse %[1]d/%[1]d \(.*\)\n$`, total), r.stderr)
+	// The total counts both workers' series.
+	require.Len(t, tasksDoneBy(t, brokers, doc["run_id"].(string)), 2, "not both workers did tasks of the run")
+}
