@@ -126,6 +126,13 @@ var commandFlags = map[string]func(string) error{
 		}
 		return err
 	},
+	"--etl-workers": func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err == nil && n < 0 {
+			err = fmt.Errorf("must be 0 or more")
+		}
+		return err
+	},
 	"--log-format": oneOf("text", "json"),
 	"--log-level":  oneOf("debug", "info", "warn", "error"),
 }

@@ -51,7 +51,7 @@ func TestComposeServicesAndPorts(t *testing.T) {
 	require.Equal(t, "slapipe", p.Name)
 	names := p.ServiceNames()
 	sort.Strings(names)
-	require.Equal(t, []string{"dataretrieval", "datastorage", "grafana", "kafka", "kafka-init", "migrate",
+	require.Equal(t, []string{"dataretrieval", "datastorage", "etl-worker", "grafana", "kafka", "kafka-init", "migrate",
 		"mysql", "node-exporter", "prometheus", "slamanager"}, names)
 
 	published := map[int]string{}
@@ -71,7 +71,7 @@ func TestComposeServicesAndPorts(t *testing.T) {
 	}
 
 	ss := slapipeServices(p)
-	require.Len(t, ss, 4, "migrate, datastorage, dataretrieval and slamanager run the slapipe image")
+	require.Len(t, ss, 5, "migrate, datastorage, dataretrieval, etl-worker and slamanager run the slapipe image")
 	for name, s := range ss {
 		require.NotNil(t, s.Build, "%s builds the image from the Dockerfile", name)
 		require.Equal(t, "Dockerfile", filepath.Base(s.Build.Dockerfile), name)
@@ -86,6 +86,12 @@ func TestComposeServicesAndPorts(t *testing.T) {
 	require.NotNil(t, ds.Deploy)
 	require.NotNil(t, ds.Deploy.Replicas)
 	require.Greater(t, *ds.Deploy.Replicas, 1, "several datastorage replicas share the partitions")
+	ew := p.Services["etl-worker"]
+	require.Equal(t, []string{"etl", "worker"}, []string(ew.Command[:2]))
+	require.NotNil(t, ew.Deploy)
+	require.NotNil(t, ew.Deploy.Replicas)
+	require.Equal(t, 2, *ew.Deploy.Replicas, "two ETL workers share the runs' tasks")
+	require.Contains(t, strings.Join(p.Services["slamanager"].Command, " "), "--etl-workers 0", "the SLA manager leaves the tasks to the workers")
 }
 
 // TestComposeEnvironmentMatchesCLIDoc checks that the slapipe services are
@@ -107,6 +113,9 @@ func TestComposeEnvironmentMatchesCLIDoc(t *testing.T) {
 			require.NotEmpty(t, s.Command)
 			require.True(t, doc.commands[s.Command[0]], "%s runs `slapipe %s`, which cli.md does not list", name, s.Command[0])
 			args := s.Command[1:]
+			if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+				args = args[1:] // a subcommand: `etl worker`
+			}
 			require.Zero(t, len(args)%2, "%s: flags come as --flag value pairs: %v", name, args)
 			for i := 0; i < len(args); i += 2 {
 				check, ok := commandFlags[args[i]]
@@ -171,13 +180,15 @@ func TestComposeCreatesTopics(t *testing.T) {
 	}
 	topic := p.Services["datastorage"].Environment["SLAPIPE_KAFKA_TOPIC"]
 	require.NotNil(t, topic)
-	// The components derive the other two topics from --kafka-topic.
-	for _, name := range []string{*topic, *topic + ".runs", *topic + ".dlq"} {
+	// The components derive the other topics from --kafka-topic.
+	for _, name := range []string{*topic, *topic + ".runs", *topic + ".dlq", *topic + ".tasks", *topic + ".progress"} {
 		require.Contains(t, parts, name, "kafka-init creates %s", name)
 	}
 	ds := p.Services["datastorage"]
 	require.Greater(t, parts[*topic], 1, "%s has several partitions", *topic)
 	require.GreaterOrEqual(t, parts[*topic], *ds.Deploy.Replicas, "every datastorage replica gets a partition")
+	require.GreaterOrEqual(t, parts[*topic+".tasks"], *p.Services["etl-worker"].Deploy.Replicas, "every etl worker gets tasks")
+	require.Equal(t, 1, parts[*topic+".progress"], "the coordinator reads the task reports of one partition")
 	auto := p.Services["kafka"].Environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]
 	require.True(t, auto != nil && *auto == "false", "topics come from kafka-init, never from a first use with default settings")
 }
