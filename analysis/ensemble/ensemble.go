@@ -98,7 +98,7 @@ const (
 	// forecasts overlap so much that the far quantiles rest on a few
 	// independent stretches, and the interval is widened towards the best
 	// exponential smoothing model's analytic one.
-	thinSpan = 20
+	thinSpan = 10
 )
 
 // alphas are the smoothing weights of the simple exponential smoothing
