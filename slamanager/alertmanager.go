@@ -2,6 +2,7 @@ package slamanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -53,8 +54,14 @@ type firingAlert struct {
 // (http://host:9093, with its path prefix if it has one).
 func newNotifier(rawURL string, threshold float64, ttl time.Duration) (*notifier, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alertmanager url: want http(s)://host:port (got %q)", rawURL)
+	switch {
+	case err != nil:
+		// The parse error quotes the URL, which may hold a password.
+		return nil, errors.New("alertmanager url: not a URL: want http(s)://host:port")
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return nil, fmt.Errorf("alertmanager url: want http(s)://host:port (got %q)", u.Redacted())
+	case u.User != nil:
+		return nil, fmt.Errorf("alertmanager url: credentials in the URL are not supported (got %q)", u.Redacted())
 	}
 	if !(threshold > 0 && threshold < 1) {
 		return nil, fmt.Errorf("alert probability: must be between 0 and 1, both excluded (got %g)", threshold)

@@ -104,8 +104,9 @@ func TestNotifierFiresAndResolves(t *testing.T) {
 	require.NoError(t, n.notify(ctx, pred(0.1), t0.Add(5*time.Minute)))
 	require.Len(t, am.posts, posts, "resolved once, then quiet")
 
-	for _, bad := range []string{"", "ftp://x", "http://"} {
+	for _, bad := range []string{"", "ftp://x", "http://", "http://am:secret@host:9093", "http://am:secret@host:9093/%zz"} {
 		_, err := newNotifier(bad, 0.5, time.Minute)
 		require.Error(t, err, bad)
+		require.NotContains(t, err.Error(), "secret", "no password in the error")
 	}
 }
