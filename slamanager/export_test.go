@@ -105,3 +105,22 @@ slapipe_sla_series_omitted 0
 
 // ratio formats a/b as the text exposition does.
 func ratio(a, b float64) string { return strconv.FormatFloat(a/b, 'g', -1, 64) }
+
+// TestExportLimit gives the collector more series than MaxExportedSeries:
+// the first ones are exported, the others counted.
+func TestExportLimit(t *testing.T) {
+	pred := &slapipev1.GetPredictionsResponse{}
+	for i := range MaxExportedSeries + 7 {
+		pred.Predictions = append(pred.Predictions, &slapipev1.Prediction{Objective: "o", Metric: "m",
+			Labels: map[string]string{"instance": strconv.Itoa(i)}, Probability: 0.5})
+	}
+	c := &slaCollector{step: testStep, now: func() time.Time { return testEnd }}
+	c.setPredictions(pred)
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	n, err := testutil.GatherAndCount(reg, "slapipe_sla_violation_probability")
+	require.NoError(t, err)
+	require.Equal(t, MaxExportedSeries, n)
+	gauges := gatherGauges(t, reg)
+	require.Equal(t, 7.0, gauges["slapipe_sla_series_omitted"])
+}
