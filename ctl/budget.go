@@ -151,33 +151,11 @@ func fmtExhaustion(e *timestamppb.Timestamp, r *slapipev1.GetBudgetResponse) str
 	return e.AsTime().Local().Format("2006-01-02 15:04")
 }
 
-// DefaultBudgetWindow is the budget window of an objective that names none
-// (the SLA manager's default).
-const DefaultBudgetWindow = 7 * 24 * time.Hour
-
-// budgetWindowSeconds is the effective window of a stored window (0 means
-// the default).
-func budgetWindowSeconds(w int64) int64 {
-	if w == 0 {
-		return int64(DefaultBudgetWindow / time.Second)
-	}
-	return w
-}
-
 // validateBudget checks target and budget window the way the SLA manager
 // will; the error starts with the field.
 func validateBudget(o Objective) error {
-	if o.Target != nil && !(*o.Target > 0 && *o.Target < 1) {
-		return fmt.Errorf("target: must be between 0 and 1, both excluded, e.g. 0.999 (got %v)", *o.Target)
-	}
-	if o.BudgetWindowSeconds != nil && *o.BudgetWindowSeconds != 0 {
-		w := time.Duration(*o.BudgetWindowSeconds) * time.Second
-		switch {
-		case o.Target == nil:
-			return errors.New("budget_window_seconds: give a target too (a budget window without a target means nothing)")
-		case w < time.Hour || w > 30*24*time.Hour:
-			return fmt.Errorf("budget_window_seconds: must be between 1h and 30d (got %s)", w)
-		}
+	if errs := toProto(o).BudgetProblems(""); len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
 }

@@ -51,8 +51,8 @@ func TestBudgetRefusedBeforeTheCall(t *testing.T) {
 		err string
 	}{
 		{ctl.Objective{Name: "a", Selector: "up", Min: f(1), Target: f(1.5)}, "target: must be between 0 and 1"},
-		{ctl.Objective{Name: "a", Selector: "up", Min: f(1), BudgetWindowSeconds: i(3600)}, "budget_window_seconds: give a target too"},
-		{ctl.Objective{Name: "a", Selector: "up", Min: f(1), Target: f(0.9), BudgetWindowSeconds: i(60)}, "between 1h and 30d (got 1m0s)"},
+		{ctl.Objective{Name: "a", Selector: "up", Min: f(1), BudgetWindowSeconds: i(3600)}, "budget_window_seconds: needs a target"},
+		{ctl.Objective{Name: "a", Selector: "up", Min: f(1), Target: f(0.9), BudgetWindowSeconds: i(60)}, "budget_window_seconds: must be between 3600 (1h) and 2592000 (30d) (got 60)"},
 	}
 	for _, c := range cases {
 		h := newHarness(t, ctl.OutputTable)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -53,7 +54,7 @@ func toSLADocument(set *slapipev1.SLASet, warnings []string) slaDocument {
 		oj := objectiveJSON{Name: o.GetName(), Selector: o.GetSelector(), Min: numPtr(o.Min), Max: numPtr(o.Max),
 			Target: numPtr(o.Target)}
 		if o.Target != nil {
-			w := budgetWindowSeconds(o.GetBudgetWindowSeconds())
+			w := int64(o.BudgetWindow() / time.Second)
 			oj.BudgetWindowSeconds = &w
 		}
 		doc.Objectives = append(doc.Objectives, oj)
@@ -267,7 +268,7 @@ func slaTable(set *slapipev1.SLASet) string {
 		u := selectorUnit(o.GetSelector())
 		target := "-"
 		if o.Target != nil {
-			target = fmtTarget(o.GetTarget()) + " over " + fmtWindow(budgetWindowSeconds(o.GetBudgetWindowSeconds()))
+			target = fmtTarget(o.GetTarget()) + " over " + fmtWindow(int64(o.BudgetWindow()/time.Second))
 		}
 		t.row(o.GetName(), o.GetSelector(), u.bound(o.Min), u.bound(o.Max), target)
 	}

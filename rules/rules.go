@@ -34,8 +34,6 @@ const (
 	DefaultProbability  = 0.5
 	DefaultPredictedFor = 5 * time.Minute
 	DefaultViolationFor = time.Minute
-	// defaultBudgetWindow mirrors the SLA manager's default budget window.
-	defaultBudgetWindow = 7 * 24 * time.Hour
 )
 
 // burn is one of the workbook's two burn alerts: it fires when both the
@@ -92,14 +90,6 @@ func (c Config) withDefaults() (Config, error) {
 // budget within d, for a budget window w.
 func burnThreshold(budget float64, w, d time.Duration) float64 {
 	return budget * w.Seconds() / d.Seconds()
-}
-
-// window is o's budget window.
-func window(o *slapipev1.Objective) time.Duration {
-	if s := o.GetBudgetWindowSeconds(); s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	return defaultBudgetWindow
 }
 
 // matcher is the PromQL selector of an objective's series of a family,
@@ -201,7 +191,7 @@ func build(set *slapipev1.SLASet, cfg Config) ([]group, error) {
 			steady("inside", cfg.ViolationFor, false, input("slapipe_sla_out_of_range", lab, 0)),
 		}})
 		if o.Target != nil {
-			w := window(o)
+			w := o.BudgetWindow()
 			for _, b := range burns {
 				th := burnThreshold(b.budget, w, b.longD)
 				rate := func(win string, v float64) inputSeries {

@@ -62,6 +62,15 @@ func TestGroups(t *testing.T) {
 	require.Contains(t, r[3].Expr, `> 6`)
 	require.Contains(t, r[0].Expr, `{objective="load 'quoted' \"name\": {{ x }}"}`)
 
+	// The burn alerts read windows the SLA manager exports.
+	exported := map[string]bool{}
+	for _, w := range slapipev1.BurnWindows {
+		exported[w.Name] = true
+	}
+	for _, b := range burns {
+		require.True(t, exported[b.long] && exported[b.short], "%s: windows %s and %s", b.alert, b.long, b.short)
+	}
+
 	_, err = Groups(testSet(), Config{Probability: 1})
 	require.ErrorContains(t, err, "probability: must be between 0 and 1")
 }

@@ -14,29 +14,16 @@ import (
 	"github.com/slapipe/slapipe/store"
 )
 
-// Error budget limits and defaults.
+// Error budget bookkeeping.
 const (
-	// DefaultBudgetWindow is an objective's budget window when it names none.
-	DefaultBudgetWindow = 7 * 24 * time.Hour
-	// MinBudgetWindow and MaxBudgetWindow bound budget_window_seconds; the
-	// out-of-range minutes older than the longest are pruned.
-	MinBudgetWindow = time.Hour
-	MaxBudgetWindow = 30 * 24 * time.Hour
 	// budgetBucket is the granularity of the stored time out of range:
 	// budget windows and burn rates are whole minutes ending at the last
 	// complete one.
 	budgetBucket = time.Minute
-	// pruneEvery spaces the deletions of minutes older than MaxBudgetWindow.
+	// pruneEvery spaces the deletions of minutes older than
+	// slapipev1.MaxBudgetWindow.
 	pruneEvery = time.Hour
 )
-
-// burnWindows are the trailing windows burn rates are given over: the
-// short and long windows of the fast (5m, 1h) and slow (30m, 6h) alerts of
-// the SRE workbook's multi-window, multi-burn-rate alerting.
-var burnWindows = []slapipev1.Window{
-	{Name: "5m", Duration: 5 * time.Minute}, {Name: "30m", Duration: 30 * time.Minute},
-	{Name: "1h", Duration: time.Hour}, {Name: "6h", Duration: 6 * time.Hour},
-}
 
 // budgetStore keeps the time out of range per minute; the SQL store
 // implements it. A store without it serves no budgets.
@@ -47,34 +34,6 @@ type budgetStore interface {
 }
 
 var _ budgetStore = (*store.Store)(nil)
-
-// budgetWindow is o's budget window.
-func budgetWindow(o *slapipev1.Objective) time.Duration {
-	if s := o.GetBudgetWindowSeconds(); s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	return DefaultBudgetWindow
-}
-
-// validateBudget checks an objective's target and budget window.
-func validateBudget(field string, o *slapipev1.Objective) []string {
-	var errs []string
-	if o.Target != nil {
-		if t := o.GetTarget(); !(t > 0 && t < 1) {
-			errs = append(errs, fmt.Sprintf("%s.target: must be between 0 and 1, both excluded, e.g. 0.999 (got %g)", field, t))
-		}
-	}
-	if w := o.GetBudgetWindowSeconds(); w != 0 {
-		switch {
-		case o.Target == nil:
-			errs = append(errs, fmt.Sprintf("%s.budget_window_seconds: needs a target (got a window of %d s and no target)", field, w))
-		case w < int64(MinBudgetWindow/time.Second) || w > int64(MaxBudgetWindow/time.Second):
-			errs = append(errs, fmt.Sprintf("%s.budget_window_seconds: must be between %d (1h) and %d (30d) (got %d)",
-				field, int64(MinBudgetWindow/time.Second), int64(MaxBudgetWindow/time.Second), w))
-		}
-	}
-	return errs
-}
 
 // objectiveMinutes is one objective's time out of range per minute over
 // the complete minutes [from, to) of a pull.
@@ -190,7 +149,7 @@ func (m *Manager) saveMinutes(ctx context.Context, oms []objectiveMinutes) {
 	}
 	if now := m.now(); now.Sub(m.pruned) >= pruneEvery {
 		m.pruned = now
-		if _, err := bs.PruneOutOfRange(sctx, now.Add(-MaxBudgetWindow-pruneEvery)); err != nil {
+		if _, err := bs.PruneOutOfRange(sctx, now.Add(-slapipev1.MaxBudgetWindow-pruneEvery)); err != nil {
 			m.log.Warn("pruning out-of-range minutes", "err", err)
 		}
 	}
@@ -230,9 +189,9 @@ func (m *Manager) budgets(ctx context.Context, set *slapipev1.SLASet, viol *slap
 		if o.Target == nil {
 			continue
 		}
-		w := budgetWindow(o)
+		w := o.BudgetWindow()
 		since := []time.Time{until.Add(-w)}
-		for _, bw := range burnWindows {
+		for _, bw := range slapipev1.BurnWindows {
 			since = append(since, until.Add(-bw.Duration))
 		}
 		sums, err := bs.OutOfRangeSums(sctx, o.GetName(), until, since...)
@@ -252,18 +211,18 @@ func (m *Manager) budgets(ctx context.Context, set *slapipev1.SLASet, viol *slap
 }
 
 // budgetOf is one series' budget from its sums (nil when it spent nothing):
-// sums[0] over the budget window, then one per burnWindows. at is when the
+// sums[0] over the budget window, then one per slapipev1.BurnWindows. at is when the
 // figures hold; exhaustion is projected from it at the 1 h burn rate.
 func budgetOf(o *slapipev1.Objective, w time.Duration, sums []float64, at time.Time) *slapipev1.Budget {
 	if sums == nil {
-		sums = make([]float64, 1+len(burnWindows))
+		sums = make([]float64, 1+len(slapipev1.BurnWindows))
 	}
 	allowed := 1 - o.GetTarget()
 	b := &slapipev1.Budget{Objective: o.GetName(), Target: o.GetTarget(), WindowSeconds: int64(w / time.Second),
 		BudgetSeconds: allowed * w.Seconds(), SpentSeconds: sums[0]}
 	b.RemainingRatio = 1 - b.SpentSeconds/b.BudgetSeconds
-	burn := make([]float64, len(burnWindows))
-	for i, bw := range burnWindows {
+	burn := make([]float64, len(slapipev1.BurnWindows))
+	for i, bw := range slapipev1.BurnWindows {
 		burn[i] = sums[i+1] / bw.Duration.Seconds() / allowed
 	}
 	b.BurnRate_5M, b.BurnRate_30M, b.BurnRate_1H, b.BurnRate_6H = burn[0], burn[1], burn[2], burn[3]

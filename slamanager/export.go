@@ -179,7 +179,7 @@ func (c *slaCollector) Collect(ch chan<- prometheus.Metric) {
 		emit(famSpent, b.GetSpentSeconds(), names, values)
 		emit(famRemaining, b.GetRemainingRatio(), names, values)
 		for i, v := range []float64{b.GetBurnRate_5M(), b.GetBurnRate_30M(), b.GetBurnRate_1H(), b.GetBurnRate_6H()} {
-			emit(famBurn, v, append(slices.Clip(names), labelWindow), append(slices.Clip(values), burnWindows[i].Name))
+			emit(famBurn, v, append(slices.Clip(names), labelWindow), append(slices.Clip(values), slapipev1.BurnWindows[i].Name))
 		}
 		if e := b.GetExhaustion(); e != nil {
 			emit(famExhaustion, float64(e.AsTime().UnixMilli())/1e3, names, values)

@@ -108,7 +108,7 @@ func validateObjective(field string, o *slapipev1.Objective) []string {
 	if finite && o.Min != nil && o.Max != nil && o.GetMax() <= o.GetMin() {
 		errs = append(errs, fmt.Sprintf("%s.max: must be greater than min (got %g <= %g)", field, o.GetMax(), o.GetMin()))
 	}
-	return append(errs, validateBudget(field, o)...)
+	return append(errs, o.BudgetProblems(field)...)
 }
 
 // currentSet returns the stored set, or the default set (version 0) when
