@@ -106,14 +106,28 @@ func parseCLIDoc(b []byte) (cliDoc, error) {
 // command does: a new row in cli.md's table fails the compose test until it
 // is taught here.
 var flagValues = map[string]func(string) error{
-	"--prometheus-url": checkHTTPURL,
-	"--kafka-brokers":  checkBrokers,
-	"--kafka-topic":    checkTopic,
-	"--mysql-dsn":      checkDSN,
-	"--listen":         checkHostPort,
-	"--metrics-listen": checkHostPort,
-	"--sla-addr":       checkHostPort,
-	"--retrieval-addr": checkHostPort,
+	"--prometheus-url":  checkHTTPURL,
+	"--kafka-brokers":   checkBrokers,
+	"--kafka-topic":     checkTopic,
+	"--mysql-dsn":       checkDSN,
+	"--listen":          checkHostPort,
+	"--metrics-listen":  checkHostPort,
+	"--sla-addr":        checkHostPort,
+	"--retrieval-addr":  checkHostPort,
+	"--mysql-dsn-file":  checkSecretFile,
+	"--web-config-file": checkSecretFile,
+	"--tls-cert-file":   checkSecretFile,
+	"--tls-key-file":    checkSecretFile,
+	"--auth-file":       checkSecretFile,
+}
+
+// checkSecretFile accepts the path of a Compose secret: files holding
+// credentials are mounted from ./secrets, never baked into the image.
+func checkSecretFile(v string) error {
+	if !strings.HasPrefix(v, "/run/secrets/") || strings.Contains(v[len("/run/secrets/"):], "/") {
+		return fmt.Errorf("want /run/secrets/NAME, a Compose secret")
+	}
+	return nil
 }
 
 // commandFlags are the flags docker-compose.yml may give on a command line

@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -64,11 +66,9 @@ func TestComposeServicesAndPorts(t *testing.T) {
 			published[n] = name
 		}
 	}
-	for port, service := range map[int]string{
-		50051: "slamanager", 50052: "dataretrieval", 3000: "grafana", 9090: "prometheus", 9092: "kafka", 3306: "mysql",
-	} {
-		require.Equal(t, service, published[port], "port %d", port)
-	}
+	// Only Grafana and the two gRPC services (TLS and tokens) face the
+	// network; Kafka, MySQL, Prometheus and node_exporter stay inside.
+	require.Equal(t, map[int]string{50051: "slamanager", 50052: "dataretrieval", 3000: "grafana"}, published)
 
 	ss := slapipeServices(p)
 	require.Len(t, ss, 5, "migrate, datastorage, dataretrieval, etl-worker and slamanager run the slapipe image")
@@ -191,4 +191,65 @@ func TestComposeCreatesTopics(t *testing.T) {
 	require.Equal(t, 1, parts[*topic+".progress"], "the coordinator reads the task reports of one partition")
 	auto := p.Services["kafka"].Environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]
 	require.True(t, auto != nil && *auto == "false", "topics come from kafka-init, never from a first use with default settings")
+}
+
+// TestComposeSecrets: credentials are files under /run/secrets written by
+// scripts/compose-secrets.sh, never values in the environment; the gRPC
+// services run TLS with tokens and every /metrics is protected.
+func TestComposeSecrets(t *testing.T) {
+	p := loadCompose(t)
+	root, err := filepath.Abs(repoRoot)
+	require.NoError(t, err)
+	// The script writes every declared secret, and what it writes works.
+	dir := filepath.Join(t.TempDir(), "secrets")
+	cmd := exec.Command(filepath.Join(root, "scripts", "compose-secrets.sh"))
+	cmd.Env = append(os.Environ(), "SECRETS_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for name, s := range p.Secrets {
+		require.Equal(t, filepath.Join(root, "secrets", name), s.File, "secret %s comes from ./secrets", name)
+		fi, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err, "scripts/compose-secrets.sh writes %s", name)
+		require.NotZero(t, fi.Size(), name)
+	}
+	auth, err := server.LoadAuthFile(filepath.Join(dir, "auth.yaml"))
+	require.NoError(t, err)
+	require.Len(t, auth.Tokens, 2)
+	dsn, err := os.ReadFile(filepath.Join(dir, "mysql.dsn"))
+	require.NoError(t, err)
+	require.NoError(t, checkDSN(strings.TrimSpace(string(dsn))))
+	pass, err := os.ReadFile(filepath.Join(dir, "mysql.password"))
+	require.NoError(t, err)
+	require.Contains(t, string(dsn), ":"+string(pass)+"@", "the DSN carries the password MySQL was given")
+	mountedSecret := regexp.MustCompile(`/run/secrets/([^/\s"]+)`)
+	for name, s := range p.Services {
+		mounted := map[string]bool{}
+		for _, sec := range s.Secrets {
+			require.Contains(t, p.Secrets, sec.Source, "%s mounts an undeclared secret", name)
+			mounted[sec.Source] = true
+		}
+		var refs []string
+		for k, v := range s.Environment {
+			require.NotNil(t, v, "%s: %s", name, k)
+			require.False(t, k == "SLAPIPE_MYSQL_DSN" || (strings.Contains(k, "PASSWORD") && !strings.HasSuffix(k, "_FILE")),
+				"%s puts a secret in the environment (%s): use a file", name, k)
+			refs = append(refs, *v)
+		}
+		if s.HealthCheck != nil {
+			refs = append(refs, s.HealthCheck.Test...)
+		}
+		for _, ref := range refs {
+			for _, m := range mountedSecret.FindAllStringSubmatch(ref, -1) {
+				require.True(t, mounted[m[1]], "%s reads /run/secrets/%s without mounting it", name, m[1])
+			}
+		}
+	}
+	for _, name := range []string{"slamanager", "dataretrieval"} {
+		env := p.Services[name].Environment
+		for _, k := range []string{"SLAPIPE_TLS_CERT_FILE", "SLAPIPE_TLS_KEY_FILE", "SLAPIPE_AUTH_FILE", "SLAPIPE_WEB_CONFIG_FILE"} {
+			require.NotNil(t, env[k], "%s sets %s", name, k)
+		}
+		require.Contains(t, strings.Join(p.Services[name].HealthCheck.Test, " "), "--token-file", "%s's health check authenticates", name)
+	}
+	require.NotNil(t, p.Services["datastorage"].Environment["SLAPIPE_WEB_CONFIG_FILE"], "datastorage's /metrics is protected")
 }
