@@ -22,6 +22,7 @@ const (
 	menuSLA         = "sla"
 	menuETL         = "etl"
 	menuRuns        = "runs"
+	menuBudget      = "budget"
 	menuQuit        = "quit"
 )
 
@@ -48,6 +49,7 @@ func (c *Client) Menu(ctx context.Context) error {
 				huh.NewOption("SLA set: view, edit, add, remove", menuSLA),
 				huh.NewOption("Run the ETL now", menuETL),
 				huh.NewOption("Run history", menuRuns),
+				huh.NewOption("Error budgets of objectives with a target", menuBudget),
 				huh.NewOption("Quit", menuQuit),
 			).Value(&choice)
 		if err := c.runForm(ctx, huh.NewForm(huh.NewGroup(sel))); err != nil {
@@ -74,6 +76,8 @@ func (c *Client) menuAction(ctx context.Context, choice string) error {
 	switch choice {
 	case menuStatus:
 		return c.Status(ctx)
+	case menuBudget:
+		return c.Budget(ctx)
 	case menuViolations:
 		window := ""
 		options := []huh.Option[string]{huh.NewOption("all", "")}

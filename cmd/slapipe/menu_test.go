@@ -240,3 +240,15 @@ func TestMenuErrorKeepsGoing(t *testing.T) {
 	tm.send(keyEnd + keyEnter)
 	require.Equal(t, 0, tm.exit())
 }
+
+func TestMenuBudget(t *testing.T) {
+	_, args := menuArgs(t)
+	tm := startTerminal(t, args...)
+	tm.waitFor("what do you want to do?")
+	tm.send(strings.Repeat(keyDown, 10) + keyEnter) // Error budgets
+	tm.waitFor("BURN 1H")
+	tm.waitFor("memory-free")
+	tm.waitFor("what do you want to do?")
+	tm.send(keyEnd + keyEnter)
+	require.Equal(t, 0, tm.exit())
+}
