@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/slapipe/slapipe/internal/testkit/refcase"
 )
 
 // refCase is one statsmodels 0.13.5 reference case (testdata/cases/*.json)
@@ -46,25 +47,11 @@ type refCase struct {
 // a broken checkout cannot pass vacuously.
 func loadCases(t testing.TB) []refCase {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "cases", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no reference cases in testdata/cases")
-	}
-	cases := make([]refCase, 0, len(files))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c refCase
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	var cases []refCase
+	for _, f := range refcase.Load[refCase](t, filepath.Join("testdata", "cases", "*.json")) {
+		c := f.Case
 		if c.Name == "" {
-			c.Name = strings.TrimSuffix(filepath.Base(f), ".json")
+			c.Name = strings.TrimSuffix(f.Name, ".json")
 		}
 		cases = append(cases, c)
 	}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -61,9 +62,9 @@ func seedLoad(b *testing.B, st store.API) []string {
 // ListSeries pages of 100.
 func BenchmarkRetrievalLatency(b *testing.B) {
 	type call func(ctx context.Context, c slapipev1.DataRetrievalClient, i int) error
-	for _, d := range dialects {
+	for _, d := range testkit.Dialects {
 		b.Run(d, func(b *testing.B) {
-			st := freshStore(b, d)
+			st := testkit.Store(b, d)
 			ids := seedLoad(b, st)
 			addr := serveBench(b, st)
 			calls := []struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -17,28 +16,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
-	"github.com/slapipe/slapipe/internal/testenv"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
-
-// freshStore opens a migrated store on a new empty database of dialect,
-// dropped when the test ends. MySQL without SLAPIPE_TEST_MYSQL_DSN skips,
-// or fails under CI=true.
-func freshStore(t testing.TB, dialect string) *store.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "store.db")
-	if dialect == store.DialectMySQL {
-		dsn = testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "dr")
-	}
-	st, err := store.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	require.NoError(t, st.Migrate(ctx))
-	return st
-}
 
 // seeded is what seed wrote.
 type seeded struct {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/server"
 	"github.com/slapipe/slapipe/store"
@@ -23,10 +24,10 @@ import (
 // series once in series id order, all from the first page's run; a token
 // of another metric, a forged token and a 2 KB token are refused.
 func TestSeriesQueriesArePaged(t *testing.T) {
-	for _, d := range dialects {
+	for _, d := range testkit.Dialects {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			st := freshStore(t, d)
+			st := testkit.Store(t, d)
 			want := fixtures.Analyses("run-p", 25)
 			metric := want[0].GetMetric()
 			for _, m := range want {
@@ -105,7 +106,7 @@ func (s slowStore) AnalysesPage(ctx context.Context, q store.Query, p store.Page
 // with ResourceExhausted and a retry hint), and the size of an answer.
 func TestCallLimits(t *testing.T) {
 	ctx := context.Background()
-	st := freshStore(t, store.DialectSQLite)
+	st := testkit.Store(t, store.DialectSQLite)
 	as := fixtures.Analyses("run-l", 3)
 	for _, m := range as {
 		m.Metric = as[0].GetMetric()

@@ -21,11 +21,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
-
-var dialects = []string{store.DialectSQLite, store.DialectMySQL}
 
 // fixture is a served, seeded store of one dialect.
 type fixture struct {
@@ -35,9 +34,9 @@ type fixture struct {
 }
 
 func eachDialect(t *testing.T, fn func(t *testing.T, f fixture)) {
-	for _, d := range dialects {
+	for _, d := range testkit.Dialects {
 		t.Run(d, func(t *testing.T) {
-			st := freshStore(t, d)
+			st := testkit.Store(t, d)
 			data := seed(t, st)
 			conn := serve(t, st)
 			fn(t, fixture{client: slapipev1.NewDataRetrievalClient(conn), conn: conn, data: data})
@@ -341,10 +340,10 @@ func TestErrors(t *testing.T) {
 // edge_cases.jsonl), is answered like any other.
 func TestUTF8MetricName(t *testing.T) {
 	const name = "node.temperature_°C"
-	for _, d := range dialects {
+	for _, d := range testkit.Dialects {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			st := freshStore(t, d)
+			st := testkit.Store(t, d)
 			a := fixtures.Analysis()
 			a.RunId, a.Metric, a.SeriesId = "run-u", name, "75746638"
 			a.Labels = map[string]string{"instance": "backfill:9100", "sensor": "cpu"}
@@ -367,7 +366,7 @@ func TestUTF8MetricName(t *testing.T) {
 }
 
 func TestEmptyStoreIsNotFound(t *testing.T) {
-	conn := serve(t, freshStore(t, store.DialectSQLite))
+	conn := serve(t, testkit.Store(t, store.DialectSQLite))
 	c := slapipev1.NewDataRetrievalClient(conn)
 	_, err := c.ListMetrics(context.Background(), &slapipev1.ListMetricsRequest{})
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
@@ -434,7 +433,7 @@ func TestStoreFailures(t *testing.T) {
 }
 
 func TestHealthAndReflection(t *testing.T) {
-	conn := serve(t, freshStore(t, store.DialectSQLite))
+	conn := serve(t, testkit.Store(t, store.DialectSQLite))
 	ctx := context.Background()
 	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: slapipev1.DataRetrieval_ServiceDesc.ServiceName})
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/slapipe/slapipe/internal/kafkaconn"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -54,7 +55,7 @@ func (c *countingWriter) WriteAnalyses(ctx context.Context, msgs []*slapipev1.Se
 // consumer's start (group join included) to the last write; "steady-msgs/s"
 // from the first write to the last.
 func BenchmarkThroughput(b *testing.B) {
-	for _, d := range append([]string{"none"}, dialects...) {
+	for _, d := range append([]string{"none"}, testkit.Dialects...) {
 		for _, writers := range []int{1, 2, 4} {
 			b.Run(fmt.Sprintf("%s/writers=%d", d, writers), func(b *testing.B) {
 				benchThroughput(b, d, writers)
@@ -66,9 +67,9 @@ func BenchmarkThroughput(b *testing.B) {
 func benchThroughput(b *testing.B, dialect string, writers int) {
 	var st Writer = nopWriter{}
 	if dialect != "none" {
-		st = freshStore(b, dialect)
+		st = testkit.Store(b, dialect)
 	}
-	brokers := newCluster(b)
+	brokers := testkit.Broker(b, testPartitions)
 	var total, steady time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
@@ -131,8 +132,8 @@ func (p pingingCounter) Ping(ctx context.Context) error { return p.st.Ping(ctx) 
 // writer. "ms" is from the first write to the last valid message stored;
 // compare "clean" (no poison) with "poison".
 func BenchmarkPoisonDelay(b *testing.B) {
-	st := freshStore(b, store.DialectMySQL)
-	brokers := newCluster(b)
+	st := testkit.Store(b, store.DialectMySQL)
+	brokers := testkit.Broker(b, testPartitions)
 	for _, withPoison := range []bool{false, true} {
 		name := map[bool]string{false: "clean", true: "poison"}[withPoison]
 		b.Run(name, func(b *testing.B) {

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -52,7 +52,7 @@ func TestNewValidatesConfig(t *testing.T) {
 // retry), and a run: every analysis is stored with its content, the keys
 // sent once are written once, and all offsets end up committed.
 func TestStoresEveryMessage(t *testing.T) {
-	brokers := newCluster(t)
+	brokers := testkit.Broker(t, testPartitions)
 	const n, dup = 600, 150
 	as := genAnalyses(t, "run-1", n)
 	msgs := analysisMessages(t, as)
@@ -82,17 +82,17 @@ func TestStoresEveryMessage(t *testing.T) {
 	}
 	require.True(t, proto.Equal(run, w.runs[0]), "run differs: %v", w.runs[0])
 	require.True(t, committedAll(t, brokers, cfg.GroupID, defaultRunsTopic))
-	require.Equal(t, float64(n+dup), counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", defaultTopic))
-	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", defaultRunsTopic))
-	require.Positive(t, counterValue(t, s.reg, "slapipe_datastorage_batches_total", "", ""))
-	require.Equal(t, 0.0, counterValue(t, s.reg, "slapipe_datastorage_consumer_lag", "topic", defaultTopic))
+	require.Equal(t, float64(n+dup), testkit.Metric(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", defaultTopic))
+	require.Equal(t, 1.0, testkit.Metric(t, s.reg, "slapipe_datastorage_messages_consumed_total", "topic", defaultRunsTopic))
+	require.Positive(t, testkit.Metric(t, s.reg, "slapipe_datastorage_batches_total"))
+	require.Equal(t, 0.0, testkit.Metric(t, s.reg, "slapipe_datastorage_consumer_lag", "topic", defaultTopic))
 }
 
 // TestDeadLetters sends bad messages between good ones: each bad one lands
 // in the DLQ with its reason and origin, the good ones are stored, and the
 // bad ones' offsets are committed.
 func TestDeadLetters(t *testing.T) {
-	brokers := newCluster(t)
+	brokers := testkit.Broker(t, testPartitions)
 	cfg := testConfig(brokers)
 	good := genAnalyses(t, "run-dlq", 2)
 	noSeries := proto.Clone(good[0]).(*slapipev1.SeriesAnalysis)
@@ -157,7 +157,7 @@ func TestDeadLetters(t *testing.T) {
 			require.NoError(t, err)
 		})
 	}
-	require.Equal(t, float64(len(cases)), counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+	require.Equal(t, float64(len(cases)), testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_messages_total"))
 	require.Zero(t, w.runCount())
 }
 
@@ -165,7 +165,7 @@ func TestDeadLetters(t *testing.T) {
 // is down nothing is committed, and once it is back every message is stored
 // and committed, each once.
 func TestStoreDownRetriesWithoutCommit(t *testing.T) {
-	brokers := newCluster(t)
+	brokers := testkit.Broker(t, testPartitions)
 	cfg := testConfig(brokers)
 	const n = 250
 	as := genAnalyses(t, "run-retry", n)
@@ -182,7 +182,7 @@ func TestStoreDownRetriesWithoutCommit(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return len(w.keys()) == n && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
-	require.Equal(t, float64(w.failures()), counterValue(t, s.reg, "slapipe_datastorage_write_errors_total", "target", "analyses"))
+	require.Equal(t, float64(w.failures()), testkit.Metric(t, s.reg, "slapipe_datastorage_write_errors_total", "target", "analyses"))
 	for k, times := range w.keys() {
 		require.Equal(t, 1, times, "key %v", k)
 	}
@@ -203,7 +203,7 @@ func TestRestartMidStream(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			brokers := newCluster(t)
+			brokers := testkit.Broker(t, testPartitions)
 			cfg := testConfig(brokers)
 			cfg.BatchSize = 50
 			const n, stopAfter = 1000, 3
@@ -274,7 +274,7 @@ func TestRestartMidStream(t *testing.T) {
 // TestShutdownFinishesInFlightBatch cancels the consumer while a write is
 // in progress: the write completes and its offsets are committed.
 func TestShutdownFinishesInFlightBatch(t *testing.T) {
-	brokers := newCluster(t)
+	brokers := testkit.Broker(t, testPartitions)
 	cfg := testConfig(brokers)
 	cfg.BatchSize = 1000
 	const n = 120
@@ -311,7 +311,7 @@ func TestShutdownFinishesInFlightBatch(t *testing.T) {
 // TestStoreRefusalGoesToDLQ makes the store refuse one message of a batch
 // as invalid: that message is dead-lettered, the rest of its batch stored.
 func TestStoreRefusalGoesToDLQ(t *testing.T) {
-	brokers := newCluster(t)
+	brokers := testkit.Broker(t, testPartitions)
 	cfg := testConfig(brokers)
 	as := genAnalyses(t, "run-refuse", 40)
 	produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
@@ -325,7 +325,7 @@ func TestStoreRefusalGoesToDLQ(t *testing.T) {
 	require.Equal(t, as[7].GetSeriesId(), string(dead[0].Key))
 	require.Contains(t, headerValue(dead[0], HeaderError), "refused by the fake")
 	require.Zero(t, w.keys()[analysisKey{"run-refuse", as[7].GetSeriesId()}])
-	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+	require.Equal(t, 1.0, testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_messages_total"))
 }
 
 func TestDecodeBatchKeepsLastOfAKey(t *testing.T) {
@@ -364,7 +364,7 @@ func TestPoisonMessageIsIsolated(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			brokers := newCluster(t)
+			brokers := testkit.Broker(t, testPartitions)
 			cfg := testConfig(brokers)
 			cfg.BatchSize = 200
 			cfg.BatchWait = time.Second // one batch holds them all
@@ -390,8 +390,8 @@ func TestPoisonMessageIsIsolated(t *testing.T) {
 				require.NotEqual(t, poison, k.series)
 			}
 			require.Equal(t, DefaultPoisonTries, w.poisonCalls, "tries of the poison message alone")
-			require.Positive(t, counterValue(t, s.reg, "slapipe_datastorage_batch_splits_total", "", ""))
-			require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+			require.Positive(t, testkit.Metric(t, s.reg, "slapipe_datastorage_batch_splits_total"))
+			require.Equal(t, 1.0, testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_messages_total"))
 		})
 	}
 }
@@ -401,7 +401,7 @@ func TestPoisonMessageIsIsolated(t *testing.T) {
 // database, not a message, so nothing is dead-lettered however long it
 // lasts, and once it is back every message is stored.
 func TestConnectionFailureWhileStoreDownIsRetried(t *testing.T) {
-	brokers := newCluster(t)
+	brokers := testkit.Broker(t, testPartitions)
 	cfg := testConfig(brokers)
 	as := genAnalyses(t, "run-down", 50)
 	produce(t, brokers, defaultTopic, analysisMessages(t, as)...)
@@ -411,15 +411,15 @@ func TestConnectionFailureWhileStoreDownIsRetried(t *testing.T) {
 	s := startConsumer(t, context.Background(), cfg, w)
 	// Far more failures than PoisonTries.
 	require.Eventually(t, func() bool { return w.failures() >= 10*DefaultPoisonTries }, waitLong, pollEvery)
-	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
-	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_batch_splits_total", "", ""))
+	require.Zero(t, testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_messages_total"))
+	require.Zero(t, testkit.Metric(t, s.reg, "slapipe_datastorage_batch_splits_total"))
 	require.False(t, committedAll(t, brokers, cfg.GroupID, defaultTopic))
 	w.setPing(nil)
 	w.down.Store(false)
 	require.Eventually(t, func() bool {
 		return len(w.keys()) == len(as) && committedAll(t, brokers, cfg.GroupID, defaultTopic)
 	}, waitLong, pollEvery)
-	require.Zero(t, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
+	require.Zero(t, testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_messages_total"))
 }
 
 // TestOversizedMessages sends a message over the per-message limit, whose
@@ -428,7 +428,7 @@ func TestConnectionFailureWhileStoreDownIsRetried(t *testing.T) {
 // reference (origin, size, reason, no value), the second copied whole, and
 // the valid messages around them stored.
 func TestOversizedMessages(t *testing.T) {
-	brokers := newCluster(t)
+	brokers := testkit.Broker(t, testPartitions)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	client := &kafka.Client{Addr: kafka.TCP(brokers...)}
@@ -475,6 +475,6 @@ func TestOversizedMessages(t *testing.T) {
 	require.Equal(t, small.Value, byKey["small"].Value)
 	require.Contains(t, headerValue(byKey["small"], HeaderError), "decoding SeriesAnalysis")
 	require.Empty(t, headerValue(byKey["small"], HeaderSize))
-	require.Equal(t, 2.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_messages_total", "", ""))
-	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_references_total", "", ""))
+	require.Equal(t, 2.0, testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_messages_total"))
+	require.Equal(t, 1.0, testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_references_total"))
 }

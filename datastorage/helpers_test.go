@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/kafkaconn"
@@ -45,16 +44,6 @@ func genAnalyses(t testing.TB, run string, n int) []*slapipev1.SeriesAnalysis {
 		m.Metric = metric
 	}
 	return out
-}
-
-// newCluster starts an in-process Kafka broker and returns its addresses.
-func newCluster(t testing.TB) []string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(),
-		kfake.DefaultNumPartitions(testPartitions))
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
 }
 
 // testConfig is a Config on brokers with fast retries and a fresh group.
@@ -189,32 +178,4 @@ func consumeAll(t testing.TB, brokers []string, topic string, n int) []kafka.Mes
 		}
 		require.NoError(t, ctx.Err(), "reading %d messages of %s: got %d", n, topic, len(out))
 	}
-}
-
-// counterValue is the value of the counter or gauge name{label=value}.
-func counterValue(t testing.TB, g prometheus.Gatherer, name, label, value string) float64 {
-	t.Helper()
-	families, err := g.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			match := label == ""
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value {
-					match = true
-				}
-			}
-			if match {
-				if m.GetCounter() != nil {
-					return m.GetCounter().GetValue()
-				}
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no metric %s{%s=%q}", name, label, value)
-	return 0
 }

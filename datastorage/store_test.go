@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -18,30 +17,10 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/slapipe/slapipe/internal/fixtures"
-	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
-
-var dialects = []string{store.DialectSQLite, store.DialectMySQL}
-
-// freshStore opens a migrated store on a new empty database of dialect,
-// dropped when the test ends. MySQL without SLAPIPE_TEST_MYSQL_DSN skips,
-// or fails under CI=true.
-func freshStore(t testing.TB, dialect string) *store.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "store.db")
-	if dialect == store.DialectMySQL {
-		dsn = testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "ds")
-	}
-	st, err := store.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	require.NoError(t, st.Migrate(ctx))
-	return st
-}
 
 // rowCounts counts the rows of every table (not view) of st.
 func rowCounts(t testing.TB, st *store.Store) map[string]int {
@@ -124,11 +103,11 @@ func (f *faultyWriter) stats() (written, failures int) {
 // direct write of every message leaves them, and every message reads back
 // equal.
 func TestRealStoreSurvivesFaults(t *testing.T) {
-	for _, d := range dialects {
+	for _, d := range testkit.Dialects {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			st := freshStore(t, d)
-			brokers := newCluster(t)
+			st := testkit.Store(t, d)
+			brokers := testkit.Broker(t, testPartitions)
 			cfg := testConfig(brokers)
 			cfg.BatchSize = 100
 			cfg.ShutdownGrace = 1 // ns: the crash leaves no time to finish
@@ -190,7 +169,7 @@ func TestRealStoreSurvivesFaults(t *testing.T) {
 			}, waitLong, pollEvery)
 
 			// Reference: every message written once, directly.
-			ref := freshStore(t, d)
+			ref := testkit.Store(t, d)
 			require.NoError(t, ref.WriteAnalyses(ctx, as))
 			require.NoError(t, ref.UpsertRun(ctx, run))
 			want := rowCounts(t, ref)
@@ -268,8 +247,8 @@ func produceBig(t testing.TB, brokers []string, topic string, msgs ...kafka.Mess
 // 1 MiB) with the store's reason.
 func TestPoisonMessageOnMariaDB(t *testing.T) {
 	ctx := context.Background()
-	st := freshStore(t, store.DialectMySQL)
-	brokers := newCluster(t)
+	st := testkit.Store(t, store.DialectMySQL)
+	brokers := testkit.Broker(t, testPartitions)
 	createBigTopics(t, brokers, defaultTopic, defaultRunsTopic)
 	cfg := testConfig(brokers)
 	cfg.MaxMessageBytes = 16 << 20 // let it reach the database
@@ -281,7 +260,7 @@ func TestPoisonMessageOnMariaDB(t *testing.T) {
 	s := startConsumer(t, ctx, cfg, st)
 	require.Eventually(t, func() bool { return committedAll(t, brokers, cfg.GroupID, defaultTopic) }, waitLong, pollEvery)
 
-	ref := freshStore(t, store.DialectMySQL)
+	ref := testkit.Store(t, store.DialectMySQL)
 	require.NoError(t, ref.WriteAnalyses(ctx, good))
 	require.Equal(t, rowCounts(t, ref), rowCounts(t, st))
 	_, got, err := st.Analyses(ctx, store.Query{RunID: "run-mdb-poison", Metric: good[0].GetMetric()})
@@ -295,16 +274,16 @@ func TestPoisonMessageOnMariaDB(t *testing.T) {
 	require.Equal(t, strconv.Itoa(len(poison.Value)), headerValue(dead[0], HeaderSize))
 	require.Equal(t, "150", headerValue(dead[0], HeaderOffset))
 	require.Contains(t, headerValue(dead[0], HeaderError), fmt.Sprintf("refused by the store after %d attempts", DefaultPoisonTries))
-	require.Equal(t, 1.0, counterValue(t, s.reg, "slapipe_datastorage_dlq_references_total", "", ""))
+	require.Equal(t, 1.0, testkit.Metric(t, s.reg, "slapipe_datastorage_dlq_references_total"))
 }
 
 // TestPermanentClassifiesRealErrors checks store.Permanent on errors the
 // real databases return: a value too long for its column is permanent, a
 // lost connection is not.
 func TestPermanentClassifiesRealErrors(t *testing.T) {
-	for _, d := range dialects {
+	for _, d := range testkit.Dialects {
 		t.Run(d, func(t *testing.T) {
-			st := freshStore(t, d)
+			st := testkit.Store(t, d)
 			_, err := st.DB().Exec("CREATE TABLE probe (id INTEGER PRIMARY KEY, v VARCHAR(4) NOT NULL)")
 			require.NoError(t, err)
 			_, err = st.DB().Exec("INSERT INTO probe (id, v) VALUES (1, NULL)")

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/slamanager"
 )
@@ -118,7 +118,7 @@ func deadLetterOne(ctx context.Context, brokers []string, g prometheus.Gatherer)
 		return fmt.Errorf("producing the garbage message: %w", err)
 	}
 	for {
-		if v, _ := gathered(g, "slapipe_datastorage_dlq_messages_total"); v >= 1 {
+		if v, _ := testkit.Sum(g, "slapipe_datastorage_dlq_messages_total"); v >= 1 {
 			return nil
 		}
 		select {
@@ -127,38 +127,4 @@ func deadLetterOne(ctx context.Context, brokers []string, g prometheus.Gatherer)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// gathered sums the values (counters, gauges) or sample counts
-// (histograms) of every series of one metric family.
-func gathered(g prometheus.Gatherer, name string) (float64, bool) {
-	mfs, err := g.Gather()
-	if err != nil {
-		return 0, false
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return familySum(mf), true
-		}
-	}
-	return 0, false
-}
-
-func familySum(mf *dto.MetricFamily) float64 {
-	var sum float64
-	for _, m := range mf.GetMetric() {
-		switch {
-		case m.Counter != nil:
-			sum += m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			sum += m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			sum += float64(m.GetHistogram().GetSampleCount())
-		case m.Summary != nil:
-			sum += float64(m.GetSummary().GetSampleCount())
-		case m.Untyped != nil:
-			sum += m.GetUntyped().GetValue()
-		}
-	}
-	return sum
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slapipe/slapipe/internal/testkit"
 )
 
 // scrape reads one /metrics endpoint as Prometheus would (text format).
@@ -65,18 +67,18 @@ func TestComponentMetricsAfterRun(t *testing.T) {
 			require.Equal(t, c.typ, mf.GetType())
 			require.NotEmpty(t, mf.GetMetric(), "%s has series", c.metric)
 			if c.nonZero {
-				require.Positive(t, familySum(mf), "%s after a run", c.metric)
+				require.Positive(t, testkit.FamilySum(mf), "%s after a run", c.metric)
 			}
 		})
 	}
 
 	// What the run must have counted, known from the run itself.
 	etl := scraped["slamanager"]
-	require.Equal(t, float64(p.run.GetSeries()), familySum(etl["slapipe_etl_series_analysed_total"]))
-	require.Equal(t, float64(p.run.GetSeries()+1), familySum(etl["slapipe_etl_messages_produced_total"]),
+	require.Equal(t, float64(p.run.GetSeries()), testkit.FamilySum(etl["slapipe_etl_series_analysed_total"]))
+	require.Equal(t, float64(p.run.GetSeries()+1), testkit.FamilySum(etl["slapipe_etl_messages_produced_total"]),
 		"one message per series and one run record")
-	require.Equal(t, 1.0, familySum(scraped["datastorage"]["slapipe_datastorage_dlq_messages_total"]), "the one garbage message")
-	consumed := familySum(scraped["datastorage"]["slapipe_datastorage_messages_consumed_total"])
+	require.Equal(t, 1.0, testkit.FamilySum(scraped["datastorage"]["slapipe_datastorage_dlq_messages_total"]), "the one garbage message")
+	consumed := testkit.FamilySum(scraped["datastorage"]["slapipe_datastorage_messages_consumed_total"])
 	require.Equal(t, float64(p.run.GetSeries()+2), consumed, "the run's messages and the garbage one")
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -35,8 +36,8 @@ const throughputMessages = 10000
 // stored row until then.
 func BenchmarkDatastorageThroughput(b *testing.B) {
 	baseDSN := testenv.MySQLDSN(b)
-	brokers := newBroker(b)
-	st := openStore(b, testenv.NewMySQLDatabase(b, baseDSN, "e2e"))
+	brokers := testkit.Broker(b, 0)
+	st := testkit.OpenStore(b, testenv.NewMySQLDatabase(b, baseDSN, "e2e"))
 	db := st.DB()
 	var total, steady time.Duration
 	for i := 0; i < b.N; i++ {
@@ -106,7 +107,7 @@ const retrievalSeries = 1000
 // It reports the latency percentiles p50 and p99 and the calls per second.
 func BenchmarkRetrievalLatency(b *testing.B) {
 	baseDSN := testenv.MySQLDSN(b)
-	st := openStore(b, testenv.NewMySQLDatabase(b, baseDSN, "e2e"))
+	st := testkit.OpenStore(b, testenv.NewMySQLDatabase(b, baseDSN, "e2e"))
 	run := "0193a5b0-0000-7000-8000-0000000be4c0"
 	msgs := fixtures.Analyses(run, retrievalSeries)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -21,6 +21,7 @@ import (
 
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/server"
 )
@@ -58,7 +59,7 @@ func procKB(pid int, name string) (int64, error) {
 func TestBigMetricReadAtOnce(t *testing.T) {
 	baseDSN := testenv.MySQLDSN(t)
 	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
-	st := openStore(t, dsn)
+	st := testkit.OpenStore(t, dsn)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	const run = "0193a5b0-0000-7000-8000-0000000b1600"

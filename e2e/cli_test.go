@@ -12,6 +12,7 @@ import (
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -23,9 +24,9 @@ import (
 func TestCLIPipeline(t *testing.T) {
 	promURL := testenv.PrometheusURL(t)
 	baseDSN := testenv.MySQLDSN(t)
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
-	st := openStore(t, dsn)
+	st := testkit.OpenStore(t, dsn)
 
 	args := []string{"etl", "run", "--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ","), "-o", "json"}
 	for _, b := range backfilled {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 )
 
 // consumer is an in-process datastorage consumer with its own registry.
@@ -42,16 +43,7 @@ func startConsumer(t *testing.T, brokers []string, w datastorage.Writer) *consum
 // writeErrors is slapipe_datastorage_write_errors_total summed over targets.
 func (c *consumer) writeErrors(t testing.TB) float64 {
 	t.Helper()
-	mfs, err := c.reg.Gather()
-	require.NoError(t, err)
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != "slapipe_datastorage_write_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			sum += m.GetCounter().GetValue()
-		}
-	}
+	sum, ok := testkit.Sum(c.reg, "slapipe_datastorage_write_errors_total")
+	require.True(t, ok, "slapipe_datastorage_write_errors_total gathered")
 	return sum
 }

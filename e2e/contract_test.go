@@ -14,6 +14,7 @@ import (
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -27,9 +28,9 @@ import (
 func TestCLIContract(t *testing.T) {
 	promURL := testenv.PrometheusURL(t)
 	baseDSN := testenv.MySQLDSN(t)
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
-	st := openStore(t, dsn)
+	st := testkit.OpenStore(t, dsn)
 	const topic = "team-a.node-metrics"
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -21,8 +22,8 @@ import (
 // headers, while every valid message around them is stored.
 func TestUndecodableMessageGoesToDLQ(t *testing.T) {
 	baseDSN := testenv.MySQLDSN(t)
-	brokers := newBroker(t)
-	st := openStore(t, testenv.NewMySQLDatabase(t, baseDSN, "e2e"))
+	brokers := testkit.Broker(t, 0)
+	st := testkit.OpenStore(t, testenv.NewMySQLDatabase(t, baseDSN, "e2e"))
 	// One partition: the bad messages sit between valid ones in one log.
 	createTopics(t, brokers, 1, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 

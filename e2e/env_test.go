@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/slapipe/slapipe/store"
 )
 
 // Bounds of every wait: the tests assert outcomes, not speed, on a shared
@@ -29,18 +27,6 @@ func randomSuffix(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// openStore opens and migrates the store at dsn, closed when the test ends.
-func openStore(t testing.TB, dsn string) *store.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	st, err := store.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	require.NoError(t, st.Migrate(ctx))
-	return st
 }
 
 // countRows returns SELECT COUNT(*) of table (a name from this package).

@@ -10,20 +10,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/slapipe/slapipe/internal/kafkatopic"
 )
-
-// newBroker starts an in-process Kafka-protocol broker on loopback, closed
-// when the test ends, and returns its bootstrap addresses.
-func newBroker(t testing.TB) []string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
-}
 
 func kafkaClient(brokers []string) *kafka.Client {
 	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}

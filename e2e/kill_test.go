@@ -13,6 +13,7 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -37,9 +38,9 @@ func runningWrite(db *sql.DB) (string, error) {
 func TestDatastorageKilledMidBatch(t *testing.T) {
 	baseDSN := testenv.MySQLDSN(t)
 	const n = 5000
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
-	st := openStore(t, dsn)
+	st := testkit.OpenStore(t, dsn)
 	db := st.DB()
 
 	run := "0193a5b0-0000-7000-8000-00000000c0de"

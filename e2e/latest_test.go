@@ -12,6 +12,7 @@ import (
 
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -21,7 +22,7 @@ import (
 // complete run rather than show part of a run being stored, or of one that
 // failed.
 func TestDefaultRunIsComplete(t *testing.T) {
-	st := openStore(t, testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "e2e"))
+	st := testkit.OpenStore(t, testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "e2e"))
 	ctx, cancel := context.WithCancel(context.Background())
 	g, gctx := errgroup.WithContext(ctx)
 	t.Cleanup(func() {

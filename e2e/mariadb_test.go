@@ -15,11 +15,13 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/stretchr/testify/require"
 )
 
 // Debian's MariaDB binaries; the tests that start their own server need them.
@@ -174,8 +176,8 @@ func (m *ownMariaDB) kill() {
 func TestMariaDBCrashLosesNothing(t *testing.T) {
 	const chunk = 1000 // per phase: before, during and after the outage
 	db, dsn := startOwnMariaDB(t, "slapipe_e2e")
-	st := openStore(t, dsn)
-	brokers := newBroker(t)
+	st := testkit.OpenStore(t, dsn)
+	brokers := testkit.Broker(t, 0)
 	createTopics(t, brokers, datastorage.DefaultPartitions, slapipev1.DefaultTopic, slapipev1.RunsTopic(slapipev1.DefaultTopic))
 	c := startConsumer(t, brokers, st)
 

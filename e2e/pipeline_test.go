@@ -17,6 +17,7 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -118,9 +119,9 @@ type pipeline struct {
 // ends.
 func startPipeline(t *testing.T, baseDSN string) *pipeline {
 	t.Helper()
-	p := &pipeline{brokers: newBroker(t), group: "e2e-" + randomSuffix(4)}
+	p := &pipeline{brokers: testkit.Broker(t, 0), group: "e2e-" + randomSuffix(4)}
 	p.dsn = testenv.NewMySQLDatabase(t, baseDSN, "e2e")
-	p.st = openStore(t, p.dsn)
+	p.st = testkit.OpenStore(t, p.dsn)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	g, gctx := errgroup.WithContext(ctx)

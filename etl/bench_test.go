@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 )
 
 // BenchmarkRun is one full ETL run (real Prometheus -> real engine ->
@@ -39,7 +40,7 @@ func BenchmarkRun(b *testing.B) {
 		}
 		end = time.Unix(sec, 0)
 	}
-	brokers := newBroker(b)
+	brokers := testkit.Broker(b, 0)
 	e, err := New(Config{PrometheusURL: url, Brokers: brokers, Selectors: []string{sel}}, Deps{Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		b.Fatal(err)

@@ -14,17 +14,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
-
-// newBroker starts an in-process Kafka-protocol broker for the test.
-func newBroker(t testing.TB) []string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
-}
 
 // readTopic reads every message of topic, by partition, with kafka-go
 // Readers bounded by the partitions' end offsets.
@@ -65,7 +57,7 @@ func readTopic(t *testing.T, brokers []string, topic string) map[int][]kafka.Mes
 }
 
 func TestPublishToKafka(t *testing.T) {
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	cfg := Config{PrometheusURL: "http://127.0.0.1:1", Brokers: brokers, Topic: "pd", Partitions: 3}
 	e, err := New(cfg, Deps{Registerer: prometheus.NewRegistry()})
 	require.NoError(t, err)

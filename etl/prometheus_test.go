@@ -13,6 +13,7 @@ import (
 
 	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -71,7 +72,7 @@ func windowStats(v []float64) (n int, lo, hi, mean, sd float64) {
 func TestRunAgainstRealPrometheus(t *testing.T) {
 	url := testenv.PrometheusURL(t)
 	raw, end := rawHistory(t, url)
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	e, err := New(Config{PrometheusURL: url, Brokers: brokers, Selectors: []string{backfilled}},
 		Deps{Registerer: prometheus.NewRegistry()})
 	require.NoError(t, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -59,7 +60,7 @@ func BenchmarkGetStatus(b *testing.B) {
 
 func benchStatus(b *testing.B, source string, cached bool, clients int) {
 	ctx := context.Background()
-	st := openSQLite(b, filepath.Join(b.TempDir(), "bench.db"))
+	st := testkit.OpenStore(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
 	defer st.Close()
 	var src RangeSource
 	base := testEnd

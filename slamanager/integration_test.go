@@ -19,6 +19,7 @@ import (
 	"github.com/slapipe/slapipe/analysis"
 	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -137,7 +138,7 @@ func TestRealPrometheusKnownAnswers(t *testing.T) {
 	url, stopProm := ownPrometheus(t, om.String())
 
 	ctx := context.Background()
-	st := openSQLite(t, filepath.Join(t.TempDir(), "slapipe.db"))
+	st := testkit.OpenStore(t, "sqlite:"+filepath.Join(t.TempDir(), "slapipe.db"))
 	defer st.Close()
 	src, err := promsource.New(promsource.Config{URL: url})
 	require.NoError(t, err)

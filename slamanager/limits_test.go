@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"google.golang.org/grpc/codes"
 
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -24,13 +24,11 @@ import (
 // nothing is published; a selector matching nothing ends "empty".
 func TestRunETLLimits(t *testing.T) {
 	url := testenv.PrometheusURL(t)
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	require.NoError(t, err)
-	defer kc.Close()
-	e, err := etl.New(etl.Config{PrometheusURL: url, Brokers: kc.ListenAddrs(), Partitions: 1, MaxSeries: 2}, etl.Deps{})
+	brokers := testkit.Broker(t, 0)
+	e, err := etl.New(etl.Config{PrometheusURL: url, Brokers: brokers, Partitions: 1, MaxSeries: 2}, etl.Deps{})
 	require.NoError(t, err)
 	defer e.Close()
-	st := openSQLite(t, filepath.Join(t.TempDir(), "slapipe.db"))
+	st := testkit.OpenStore(t, "sqlite:"+filepath.Join(t.TempDir(), "slapipe.db"))
 	m, err := New(Config{Listen: "127.0.0.1:0", PrometheusURL: url}, Deps{Store: st, ETL: e})
 	require.NoError(t, err)
 	client := slapipev1.NewSLAManagerClient(serve(t, m))

@@ -8,19 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
-
-// openSQLite opens (and migrates) the SQLite store at path.
-func openSQLite(t testing.TB, path string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+path)
-	require.NoError(t, err)
-	require.NoError(t, st.Migrate(ctx))
-	return st
-}
 
 func TestSLASurvivesRestart(t *testing.T) {
 	ctx := context.Background()
@@ -30,7 +20,7 @@ func TestSLASurvivesRestart(t *testing.T) {
 		obj("mem", "node_memory_MemFree_bytes", f64(1<<28), f64(1<<40)),
 	}
 
-	st := openSQLite(t, path)
+	st := testkit.OpenStore(t, "sqlite:"+path)
 	m, err := New(Config{}, Deps{Store: st, Source: &fakeSource{}})
 	require.NoError(t, err)
 	got, err := m.GetSLA(ctx, &slapipev1.GetSLARequest{})
@@ -44,7 +34,7 @@ func TestSLASurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 
-	st = openSQLite(t, path)
+	st = testkit.OpenStore(t, "sqlite:"+path)
 	defer st.Close()
 	m, err = New(Config{}, Deps{Store: st, Source: &fakeSource{}})
 	require.NoError(t, err)

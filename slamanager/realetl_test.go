@@ -7,10 +7,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"google.golang.org/grpc"
 
 	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -40,10 +40,8 @@ func (noSnapshots) SaveViolations(context.Context, *slapipev1.GetViolationsRespo
 // realETLSingleFlight runs the real ETL (Prometheus at url, in-process
 // Kafka) through RunETL for two concurrent callers.
 func realETLSingleFlight(t *testing.T, url string, st Store) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	require.NoError(t, err)
-	defer kc.Close()
-	e, err := etl.New(etl.Config{PrometheusURL: url, Brokers: kc.ListenAddrs(), Partitions: 1}, etl.Deps{})
+	brokers := testkit.Broker(t, 0)
+	e, err := etl.New(etl.Config{PrometheusURL: url, Brokers: brokers, Partitions: 1}, etl.Deps{})
 	require.NoError(t, err)
 	defer e.Close()
 	g := &gate{next: e, release: make(chan struct{})}

@@ -1,13 +1,11 @@
 package holtwinters
 
 import (
-	"encoding/json"
-	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/slapipe/slapipe/analysis/internal/series"
+	"github.com/slapipe/slapipe/internal/testkit/refcase"
 )
 
 // refCase is one statsmodels 0.13.5 reference case of the analysis package
@@ -43,39 +41,15 @@ type refCase struct {
 // edges.
 func loadCases(t testing.TB) []refCase {
 	t.Helper()
-	var files []string
-	for _, pattern := range []string{
-		filepath.Join("..", "testdata", "cases", "*.json"),
-		filepath.Join("testdata", "hw_*.json"),
-	} {
-		f, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f...)
-	}
 	var cases []refCase
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c refCase
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	for _, f := range refcase.Load[refCase](t, filepath.Join("..", "testdata", "cases", "*.json"), filepath.Join("testdata", "hw_*.json")) {
+		c := f.Case
 		if len(c.Future) == 0 || c.Reference.Forecasts == nil || len(c.Reference.Forecasts.HoltWinters) == 0 {
 			continue
 		}
-		c.file = filepath.Base(f)
-		c.own = filepath.Dir(f) == "testdata"
-		c.raw = make([]float64, len(c.Input.Values))
-		for i, v := range c.Input.Values {
-			c.raw[i] = math.NaN()
-			if v != nil {
-				c.raw[i] = *v
-			}
-		}
+		c.file = f.Name
+		c.own = f.Dir == "testdata"
+		c.raw = refcase.Values(c.Input.Values)
 		c.x = series.FillGaps(nil, c.raw)
 		cases = append(cases, c)
 	}

@@ -1,13 +1,11 @@
 package season
 
 import (
-	"encoding/json"
-	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/slapipe/slapipe/analysis/internal/series"
+	"github.com/slapipe/slapipe/internal/testkit/refcase"
 )
 
 // refCase is one statsmodels 0.13.5 reference case of the analysis package
@@ -35,31 +33,11 @@ type refCase struct {
 // says: linear interpolation, nearest value at the edges.
 func loadCases(t testing.TB) []refCase {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "cases", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no reference cases in ../testdata/cases")
-	}
 	var cases []refCase
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c refCase
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		c.file = filepath.Base(f)
-		c.x = make([]float64, len(c.Input.Values))
-		for i, v := range c.Input.Values {
-			c.x[i] = math.NaN()
-			if v != nil {
-				c.x[i] = *v
-			}
-		}
+	for _, f := range refcase.Load[refCase](t, filepath.Join("..", "testdata", "cases", "*.json")) {
+		c := f.Case
+		c.file = f.Name
+		c.x = refcase.Values(c.Input.Values)
 		c.x = series.FillGaps(c.x, c.x)
 		cases = append(cases, c)
 	}
