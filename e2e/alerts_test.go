@@ -27,6 +27,7 @@ import (
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/rules"
 	"github.com/slapipe/slapipe/server"
@@ -197,7 +198,7 @@ func TestPredictedViolationAlerts(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.yml"), rb, 0o600))
 
 	// The SLA manager and its pipeline, /metrics on a free port.
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	st, err := store.OpenMigrated(ctx, "sqlite:"+filepath.Join(dir, "slapipe.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
@@ -93,7 +94,7 @@ func cmpAnalyses(a, b *slapipev1.SeriesAnalysis) string {
 }
 
 func TestDistributedRunEqualsLocalRun(t *testing.T) {
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	var series []promsource.Series
 	for i := range 30 {
 		series = append(series, ramp("node_load1", map[string]string{"instance": fmt.Sprint(i)}, nil))
@@ -149,7 +150,7 @@ func TestDistributedRunEqualsLocalRun(t *testing.T) {
 }
 
 func TestDistributedRunWithoutWorkersFails(t *testing.T) {
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": {ramp("node_load1", nil, nil)}}}
 	coord := distributedETL(t, brokers, src, true, func(c *Config) { c.TaskTimeout = time.Second })
 	t0 := time.Now()
@@ -162,7 +163,7 @@ func TestDistributedRunWithoutWorkersFails(t *testing.T) {
 }
 
 func TestDistributedTaskFailureFailsTheRun(t *testing.T) {
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": {ramp("node_load1", nil, nil)}},
 		fetchErr: errors.New("prometheus says no")}
 	coord := distributedETL(t, brokers, src, true, nil)
