@@ -16,12 +16,12 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/store"
 )
@@ -117,10 +117,7 @@ func storedAnalyses(t *testing.T, st *store.Store, run string, want int) map[str
 func TestWorkerKilledMidRun(t *testing.T) {
 	promURL := testenv.PrometheusURL(t)
 	dsn := testenv.NewMySQLDatabase(t, testenv.MySQLDSN(t), "scaleout")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	require.NoError(t, err)
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := testkit.Broker(t, 0)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -235,10 +232,7 @@ func tasksDoneBy(t *testing.T, brokers []string, run string) map[string]int {
 // total (on a terminal), and one stage counted up to it (plain stderr).
 func TestCtlETLRunFollowsTwoWorkers(t *testing.T) {
 	promURL := testenv.PrometheusURL(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	require.NoError(t, err)
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := testkit.Broker(t, 0)
 
 	manager := startDaemon(t, "slamanager", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
 		"--mysql-dsn", "sqlite:"+filepath.Join(t.TempDir(), "slapipe.db"), "--kafka-brokers", brokers[0],
