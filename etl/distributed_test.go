@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
@@ -175,4 +176,52 @@ func TestDistributedTaskFailureFailsTheRun(t *testing.T) {
 	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
 	require.Error(t, err)
 	require.Contains(t, run.GetError(), "task 0 on worker w: pull: prometheus says no")
+}
+
+// TestRedeliveredTaskPublishesTheSameMessages: a task worked twice (as
+// after a crash before its commit) publishes byte-identical analyses.
+func TestRedeliveredTaskPublishesTheSameMessages(t *testing.T) {
+	brokers := newBroker(t)
+	var series []promsource.Series
+	for i := range 6 {
+		series = append(series, ramp("node_load1", map[string]string{"instance": fmt.Sprint(i)}, nil))
+	}
+	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": series}}
+	coord := distributedETL(t, brokers, src, true, nil)
+	w := distributedETL(t, brokers, src, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Work(ctx, "w") }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	require.NoError(t, err)
+
+	// Hand the run's tasks out again and wait for their second reports.
+	var again []kafka.Message
+	for _, msgs := range readTopic(t, brokers, slapipev1.TasksTopic("pd")) {
+		for _, m := range msgs {
+			again = append(again, kafka.Message{Topic: m.Topic, Key: m.Key, Value: m.Value})
+		}
+	}
+	require.Len(t, again, 2, "6 series in tasks of 4")
+	require.NoError(t, coord.tasks.WriteMessages(context.Background(), again...))
+	require.Eventually(t, func() bool {
+		return len(readTopic(t, brokers, slapipev1.ProgressTopic("pd"))[0]) == 4
+	}, 20*time.Second, 50*time.Millisecond)
+
+	byKey := map[string][][]byte{}
+	for _, msgs := range readTopic(t, brokers, "pd") {
+		for _, m := range msgs {
+			byKey[string(m.Key)] = append(byKey[string(m.Key)], m.Value)
+		}
+	}
+	require.Len(t, byKey, 6)
+	for k, vs := range byKey {
+		require.Len(t, vs, 2, "series %s", k)
+		require.Equal(t, vs[0], vs[1], "series %s: the redelivered task published other bytes", k)
+		var sa slapipev1.SeriesAnalysis
+		require.NoError(t, proto.Unmarshal(vs[0], &sa))
+		require.Equal(t, run.RunId, sa.RunId)
+		require.True(t, sa.ComputedAt.AsTime().Equal(run.StartedAt.AsTime()), "computed_at is the run's start")
+	}
 }

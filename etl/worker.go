@@ -68,8 +68,9 @@ func (e *ETL) Work(ctx context.Context, name string) error {
 		Dialer:  e.cfg.Kafka.Dialer(),
 		GroupID: e.cfg.GroupID,
 		Topic:   slapipev1.TasksTopic(e.cfg.Topic),
-		// One task is worked at a time; prefetching more would only hold
-		// them here while another member could take them after a rebalance.
+		// One task is worked and the next pulled at a time; prefetching
+		// more would only hold tasks here that another member could take
+		// after a rebalance.
 		QueueCapacity:  1,
 		MinBytes:       1,
 		MaxBytes:       16 << 20,
@@ -86,6 +87,51 @@ func (e *ETL) Work(ctx context.Context, name string) error {
 	})
 	defer rd.Close()
 	e.logger.Info("etl worker started", "worker", name, "group", e.cfg.GroupID, "topic", slapipev1.TasksTopic(e.cfg.Topic))
+
+	// The next task is fetched and pulled while this one is analysed: the
+	// pull mostly waits for Prometheus, the analysis uses the cores.
+	pulls := make(chan pulledTask)
+	var ferr error
+	fctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(pulls)
+		ferr = e.prefetch(fctx, rd, name, pulls)
+	}()
+	defer func() { stop(); <-done }()
+	for p := range pulls {
+		if !e.workTask(ctx, name, p) {
+			return nil // ctx done: the task is left uncommitted for another
+		}
+		if err := rd.CommitMessages(ctx, p.msg); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			// A rebalance took the partition: its new owner redoes the
+			// task, which changes nothing (same messages, one report kept).
+			e.logger.Warn("etl worker: committing a task failed", "worker", name, "partition", p.msg.Partition, "offset", p.msg.Offset, "err", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return ferr
+}
+
+// pulledTask is a task fetched from Kafka and, unless it is to be skipped
+// (task nil), pulled from Prometheus.
+type pulledTask struct {
+	msg    kafka.Message
+	task   *slapipev1.ETLTask
+	series []promsource.Series
+	pull   time.Duration
+	err    error
+}
+
+// prefetch fetches tasks and pulls their series into out, one ahead of
+// the worker, until ctx is done or the reader fails.
+func (e *ETL) prefetch(ctx context.Context, rd *kafka.Reader, name string, out chan<- pulledTask) error {
 	for {
 		m, err := rd.FetchMessage(ctx)
 		if err != nil {
@@ -96,36 +142,41 @@ func (e *ETL) Work(ctx context.Context, name string) error {
 			// here is the reader's end.
 			return fmt.Errorf("etl worker %s: fetching tasks: %w", name, err)
 		}
-		if !e.workTask(ctx, name, m) {
-			return nil // ctx done: the task is left uncommitted for another
+		p := pulledTask{msg: m, task: &slapipev1.ETLTask{}}
+		switch err := proto.Unmarshal(m.Value, p.task); {
+		case err != nil:
+			e.logger.Warn("etl worker: skipping a task that does not decode", "worker", name, "partition", m.Partition, "offset", m.Offset, "err", err)
+			p.task = nil
+		case time.Now().After(p.task.GetDeadline().AsTime()):
+			e.logger.Info("etl worker: skipping the task of a run past its deadline", "worker", name,
+				"run_id", p.task.GetRunId(), "task", p.task.GetIndex(), "deadline", p.task.GetDeadline().AsTime())
+			p.task = nil
+		default:
+			p.series, p.pull, p.err = e.pullTask(ctx, p.task)
 		}
-		if err := rd.CommitMessages(ctx, m); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// A rebalance took the partition: its new owner redoes the
-			// task, which changes nothing (same messages, one report kept).
-			e.logger.Warn("etl worker: committing a task failed", "worker", name, "partition", m.Partition, "offset", m.Offset, "err", err)
+		select {
+		case out <- p:
+		case <-ctx.Done():
+			return nil
 		}
 	}
 }
 
-// workTask does the task in m and reports it, retrying with backoff while
-// Kafka does not take the results. It returns false when ctx ended first.
-func (e *ETL) workTask(ctx context.Context, name string, m kafka.Message) bool {
-	var t slapipev1.ETLTask
-	if err := proto.Unmarshal(m.Value, &t); err != nil {
-		e.logger.Warn("etl worker: skipping a task that does not decode", "worker", name, "partition", m.Partition, "offset", m.Offset, "err", err)
+// workTask analyses, publishes and reports the task of p, pulling it again
+// and retrying with backoff while Kafka does not take the results. It
+// returns false when ctx ended first.
+func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
+	t := p.task
+	if t == nil {
 		return true
 	}
 	log := e.logger.With("worker", name, "run_id", t.GetRunId(), "task", t.GetIndex(), "tasks", t.GetCount())
-	if time.Now().After(t.GetDeadline().AsTime()) {
-		log.Info("etl worker: skipping the task of a run past its deadline", "deadline", t.GetDeadline().AsTime())
-		return true
-	}
 	wait := time.Second
-	for {
-		rep, err := e.doTask(ctx, &t)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			p.series, p.pull, p.err = e.pullTask(ctx, t)
+		}
+		rep, err := e.doTask(ctx, t, p)
 		if err == nil {
 			rep.Worker = name
 			err = e.report(ctx, rep)
@@ -166,29 +217,35 @@ type taskError struct{ error }
 
 func (t taskError) Unwrap() error { return t.error }
 
-// doTask pulls, analyses and publishes the series of t and returns its
-// report.
-func (e *ETL) doTask(ctx context.Context, t *slapipev1.ETLTask) (*slapipev1.ETLTaskDone, error) {
+// pullTask pulls the series of t.
+func (e *ETL) pullTask(ctx context.Context, t *slapipev1.ETLTask) ([]promsource.Series, time.Duration, error) {
 	step := time.Duration(t.GetStepMs()) * time.Millisecond
 	if t.GetRunId() == "" || step <= 0 || t.GetHorizonSteps() < 0 {
-		return nil, taskError{fmt.Errorf("invalid task: run id %q, step %s, horizon %d", t.GetRunId(), step, t.GetHorizonSteps())}
+		return nil, 0, taskError{fmt.Errorf("invalid task: run id %q, step %s, horizon %d", t.GetRunId(), step, t.GetHorizonSteps())}
 	}
 	refs := make([]promsource.SeriesRef, len(t.GetSeries()))
 	for i, s := range t.GetSeries() {
 		refs[i] = promsource.SeriesRef{ID: promsource.SeriesID(s.GetMetric(), s.GetLabels()), Metric: s.GetMetric(),
 			Labels: s.GetLabels(), Type: s.GetMetricType(), Rate: s.GetRate()}
 	}
-	rep := &slapipev1.ETLTaskDone{RunId: t.GetRunId(), Index: t.GetIndex(), SeriesDone: int64(len(refs))}
 	t0 := time.Now()
 	series, err := e.src.FetchSeries(ctx, refs, t.GetStart().AsTime(), t.GetEnd().AsTime(), step, e.cfg.Parallelism)
-	rep.PullSeconds = time.Since(t0).Seconds()
-	e.metrics.stageDuration.WithLabelValues("pull").Observe(rep.PullSeconds)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		return nil, taskError{fmt.Errorf("pull: %w", err)}
+	took := time.Since(t0)
+	e.metrics.stageDuration.WithLabelValues("pull").Observe(took.Seconds())
+	if err != nil && ctx.Err() == nil {
+		err = taskError{fmt.Errorf("pull: %w", err)}
 	}
+	return series, took, err
+}
+
+// doTask analyses and publishes the series p pulled for t and returns its
+// report.
+func (e *ETL) doTask(ctx context.Context, t *slapipev1.ETLTask, p pulledTask) (*slapipev1.ETLTaskDone, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	series := p.series
+	rep := &slapipev1.ETLTaskDone{RunId: t.GetRunId(), Index: t.GetIndex(), SeriesDone: int64(len(t.GetSeries())), PullSeconds: p.pull.Seconds()}
 	t1 := time.Now()
 	msgs, failed, err := e.analyseSeries(ctx, t.GetRunId(), t.GetComputedAt().AsTime(), int(t.GetHorizonSteps()), series, nil)
 	rep.AnalyseSeconds = time.Since(t1).Seconds()

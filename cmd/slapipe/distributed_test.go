@@ -50,7 +50,7 @@ func startWorker(t *testing.T, brokers []string, promURL string) *daemon {
 
 // waitGroupMembers waits until consumer group slapipe-etl has n members
 // that each hold partitions of the tasks topic.
-func waitGroupMembers(t *testing.T, brokers []string, n int) {
+func waitGroupMembers(t testing.TB, brokers []string, n int) {
 	t.Helper()
 	c := &kafka.Client{Addr: kafka.TCP(brokers...)}
 	deadline := time.Now().Add(waitLimit)
