@@ -181,7 +181,7 @@ func TestDistributedTaskFailureFailsTheRun(t *testing.T) {
 // TestRedeliveredTaskPublishesTheSameMessages: a task worked twice (as
 // after a crash before its commit) publishes byte-identical analyses.
 func TestRedeliveredTaskPublishesTheSameMessages(t *testing.T) {
-	brokers := newBroker(t)
+	brokers := testkit.Broker(t, 0)
 	var series []promsource.Series
 	for i := range 6 {
 		series = append(series, ramp("node_load1", map[string]string{"instance": fmt.Sprint(i)}, nil))

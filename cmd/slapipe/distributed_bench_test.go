@@ -16,11 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/internal/testenv"
+	"github.com/slapipe/slapipe/internal/testkit"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -48,12 +47,7 @@ func BenchmarkDistributedRun(b *testing.B) {
 		end = time.Unix(sec, 0)
 	}
 	dsn := testenv.NewMySQLDatabase(b, testenv.MySQLDSN(b), "benchdist")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cluster.Close()
-	brokers := cluster.ListenAddrs()
+	brokers := testkit.Broker(b, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st, err := store.OpenMigrated(ctx, dsn)
