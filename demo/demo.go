@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -144,6 +145,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, e.close()) }()
+	if cfg.ETLWorkers == 0 {
+		// The run waits for external workers, which need both addresses.
+		fmt.Fprintf(cfg.Out, "demo: no in-process ETL worker; start one with\n  slapipe etl worker --kafka-brokers %s --prometheus-url %s\n",
+			strings.Join(e.brokers, ","), e.promURL)
+	}
 
 	p, err := newPipeline(cfg, e)
 	if err != nil {

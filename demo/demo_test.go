@@ -7,13 +7,17 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/slapipe/slapipe/etl"
 )
 
 // TestRunOnce runs the whole demo on its embedded defaults (free ports, so
@@ -174,4 +178,59 @@ func TestRunAddressTaken(t *testing.T) {
 	require.ErrorContains(t, err, "--retrieval-listen")
 	require.ErrorContains(t, err, "address already in use")
 	require.Empty(t, out.String(), "no report without the pipeline")
+}
+
+// TestRunWithExternalWorker: with no in-process worker, the demo prints
+// how to start one against its embedded broker (fixed by KafkaListen) and
+// Prometheus, and its run completes through that worker.
+func TestRunWithExternalWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the whole pipeline: skipped with -short, which CI never uses")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	kafkaAddr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Once: true, Out: out, ETLWorkers: -1, KafkaListen: kafkaAddr,
+			SLAListen: "127.0.0.1:0", RetrievalListen: "127.0.0.1:0"})
+	}()
+	hint := regexp.MustCompile(`slapipe etl worker --kafka-brokers (\S+) --prometheus-url (\S+)\n`)
+	var m []string
+	require.Eventually(t, func() bool { m = hint.FindStringSubmatch(out.String()); return m != nil }, time.Minute, 20*time.Millisecond)
+	require.Equal(t, kafkaAddr, m[1], "the broker listens where --kafka-listen says")
+
+	w, err := etl.New(etl.Config{PrometheusURL: m[2], Brokers: []string{m[1]}, Distributed: true}, etl.Deps{})
+	require.NoError(t, err)
+	wctx, stop := context.WithCancel(ctx)
+	werr := make(chan error, 1)
+	go func() { werr <- w.Work(wctx, "external") }()
+	require.NoError(t, <-done, out.String())
+	stop()
+	require.NoError(t, <-werr)
+	require.NoError(t, w.Close())
+	require.Contains(t, out.String(), "succeeded")
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
