@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
@@ -75,6 +76,8 @@ func (f *AuthFile) Validate() error {
 		switch {
 		case t.Name == "":
 			return fmt.Errorf("tokens[%d].name: empty", i)
+		case !tokenName.MatchString(t.Name):
+			return fmt.Errorf("tokens[%d].name: %q: use up to 64 letters, digits, '.', '_' or '-'", i, t.Name)
 		case names[t.Name]:
 			return fmt.Errorf("tokens[%d].name: %q listed twice", i, t.Name)
 		case t.Role != RoleRead && t.Role != RoleAdmin:
@@ -91,6 +94,10 @@ func (f *AuthFile) Validate() error {
 	}
 	return nil
 }
+
+// tokenName is what a token's name may be: it appears in logs, errors and
+// the SLA set's history.
+var tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // lookup returns the entry whose hash is the token's SHA-256, or nil. Every
 // entry is compared in constant time.

@@ -210,6 +210,7 @@ func TestAuthFileValidation(t *testing.T) {
 		{"no tokens", "tokens: []\n", "tokens: none listed"},
 		{"unknown key", "tokens:\n  - name: a\n    role: read\n    sha256: " + h + "\n    token: x\n", "field token not found"},
 		{"empty name", "tokens:\n  - role: read\n    sha256: " + h + "\n", "tokens[0].name: empty"},
+		{"name with a newline", "tokens:\n  - name: \"a\\nb\"\n    role: read\n    sha256: " + h + "\n", `tokens[0].name: "a\nb": use up to 64`},
 		{"bad role", "tokens:\n  - name: a\n    role: root\n    sha256: " + h + "\n", `tokens[0].role: "root": use read or admin`},
 		{"short hash", "tokens:\n  - name: a\n    role: read\n    sha256: abcd\n", "tokens[0].sha256: want the 64 hex digits"},
 		{"same token twice", "tokens:\n  - name: a\n    role: read\n    sha256: " + h + "\n  - name: b\n    role: admin\n    sha256: " + strings.ToUpper(h) + "\n", `tokens[1].sha256: same token as "a"`},
@@ -256,6 +257,9 @@ func TestBearerTokensAndRoles(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			err := conn.Invoke(withToken(c.token), probeAdmin, &emptypb.Empty{}, &emptypb.Empty{})
 			require.Equal(t, c.want, status.Code(err), "%v", err)
+			if c.want == codes.OK {
+				require.Equal(t, "operator", r.p.caller.Load(), "the handler knows which token called")
+			}
 			// Health is open to everyone.
 			require.NoError(t, check(withToken(c.token), conn))
 		})

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,8 @@ const testService = "slapipe.test.Probe"
 type probe struct {
 	started chan struct{}
 	release chan struct{}
+	// caller is TokenName of the last Block call.
+	caller atomic.Value
 }
 
 func unary(name string, h func(ctx context.Context) error) grpc.MethodDesc {
@@ -53,8 +56,13 @@ func (p *probe) register(srv grpc.ServiceRegistrar) {
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
 			unary("Boom", func(context.Context) error { panic("boom") }),
-			unary("Block", func(context.Context) error {
-				close(p.started)
+			unary("Block", func(ctx context.Context) error {
+				p.caller.Store(TokenName(ctx))
+				select {
+				case <-p.started:
+				default:
+					close(p.started)
+				}
 				<-p.release
 				return nil
 			}),

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/server"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -260,9 +261,13 @@ func (m *Manager) unknownMetricWarnings(ctx context.Context, objs []*slapipev1.O
 	return warns
 }
 
-// actor names who changed the set, for the store's history.
+// actor names who changed the set, for the store's history: the caller's
+// address, after the name of its token when the server checks tokens.
 func actor(ctx context.Context) string {
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		if name := server.TokenName(ctx); name != "" {
+			return "grpc:" + name + "@" + p.Addr.String()
+		}
 		return "grpc:" + p.Addr.String()
 	}
 	return "slamanager"

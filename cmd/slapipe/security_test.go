@@ -31,6 +31,7 @@ import (
 	"github.com/slapipe/slapipe/internal/testcerts"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 	"github.com/slapipe/slapipe/server"
+	"github.com/slapipe/slapipe/store"
 )
 
 // Tokens of the secured tests: long enough to never occur in a log by chance.
@@ -283,6 +284,15 @@ func TestSecuredServices(t *testing.T) {
 	requireOneLineError(t, r, 1, "no secure connection to the SLA manager at "+slaAddr)
 	r = runBinary(t, "", []string{tokenEnv + "=" + readToken}, "ctl", "--sla-addr", "192.0.2.1:50051", "status")
 	requireOneLineError(t, r, 2, "refusing to send the token in plaintext to 192.0.2.1:50051")
+
+	// The SLA set's history names the token that changed it.
+	st, err := store.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	defer st.Close()
+	hist, err := st.SLAHistory(context.Background(), 1)
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
+	require.Regexp(t, `^grpc:operator@127\.0\.0\.1:\d+$`, hist[0].Actor)
 
 	// Logs: every refusal names the caller's address; no token anywhere.
 	for name, d := range map[string]*daemon{"slamanager": sla, "dataretrieval": ret} {
