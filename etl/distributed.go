@@ -242,10 +242,22 @@ func (r *runState) stalled(done, count int) error {
 }
 
 // lastOffset is the offset the next message of partition 0 of topic gets.
+// The topic must have that one partition: reports keyed by run id on
+// others would never be read, and the run would fail for no visible
+// reason.
 func lastOffset(ctx context.Context, transport kafka.RoundTripper, brokers []string, topic string) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, kafkatopic.Timeout)
 	defer cancel()
 	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: kafkatopic.Timeout, Transport: transport}
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("reading the metadata of %s: %w", topic, err)
+	}
+	for _, t := range md.Topics {
+		if t.Name == topic && t.Error == nil && len(t.Partitions) != 1 {
+			return 0, fmt.Errorf("topic %s has %d partitions, the coordinator reads the workers' reports from one: recreate it with one partition", topic, len(t.Partitions))
+		}
+	}
 	res, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(0)}}})
 	if err != nil {
 		return 0, fmt.Errorf("listing offsets of %s: %w", topic, err)

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/internal/kafkatopic"
 	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
@@ -224,4 +225,16 @@ func TestRedeliveredTaskPublishesTheSameMessages(t *testing.T) {
 		require.Equal(t, run.RunId, sa.RunId)
 		require.True(t, sa.ComputedAt.AsTime().Equal(run.StartedAt.AsTime()), "computed_at is the run's start")
 	}
+}
+
+// TestProgressTopicOfManyPartitionsIsRefused: reports on other partitions
+// would never be read; the run says so instead of waiting for them.
+func TestProgressTopicOfManyPartitionsIsRefused(t *testing.T) {
+	brokers := testkit.Broker(t, 0)
+	require.NoError(t, kafkatopic.Ensure(context.Background(), brokers, 3, slapipev1.ProgressTopic("pd")))
+	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": {ramp("node_load1", nil, nil)}}}
+	coord := distributedETL(t, brokers, src, true, nil)
+	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	require.Error(t, err)
+	require.Contains(t, run.GetError(), "topic pd.progress has 3 partitions")
 }

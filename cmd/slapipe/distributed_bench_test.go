@@ -74,7 +74,7 @@ func BenchmarkDistributedRun(b *testing.B) {
 	}
 	defer db.Close()
 	coord, err := etl.New(etl.Config{PrometheusURL: promURL, Brokers: brokers, Selectors: []string{sel},
-		Distributed: true, MaxSeries: 100_000, Read: os.Getenv("SLAPIPE_BENCH_READ")}, etl.Deps{})
+		Distributed: true, MaxSeries: 100_000, RunTimeout: 30 * time.Minute, Read: os.Getenv("SLAPIPE_BENCH_READ")}, etl.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}
