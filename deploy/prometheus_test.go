@@ -4,6 +4,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,28 @@ func TestPrometheusConfig(t *testing.T) {
 		require.NotNil(t, tg, "%s:%d (its /metrics) is scraped", name, n)
 		require.Equal(t, "/metrics", tg.path, name)
 		require.LessOrEqual(t, tg.interval, 15*time.Second, "%s scraped often enough for rate() over a minute", name)
+	}
+
+	// Every slapipe /metrics is TLS with basic auth (--web-config-file in
+	// docker-compose.yml): every job scraping one presents both.
+	scs, err := cfg.GetScrapeConfigs()
+	require.NoError(t, err)
+	for _, sc := range scs {
+		if !strings.HasPrefix(sc.JobName, "slapipe") {
+			continue
+		}
+		require.Equal(t, "https", sc.Scheme, "job %s", sc.JobName)
+		ba := sc.HTTPClientConfig.BasicAuth
+		require.True(t, ba != nil && ba.PasswordFile != "", "job %s: basic auth with a password file", sc.JobName)
+		require.NotEmpty(t, sc.HTTPClientConfig.TLSConfig.CAFile, "job %s verifies the certificate", sc.JobName)
+		for _, f := range []string{ba.PasswordFile, sc.HTTPClientConfig.TLSConfig.CAFile} {
+			secret := strings.TrimPrefix(f, "/run/secrets/")
+			mountedSecret := false
+			for _, s := range p.Services["prometheus"].Secrets {
+				mountedSecret = mountedSecret || s.Source == secret
+			}
+			require.True(t, mountedSecret, "job %s reads %s: the prometheus service mounts it", sc.JobName, f)
+		}
 	}
 
 	mounted := false
