@@ -1,9 +1,13 @@
 package main
 
 import (
+	"time"
+
+	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/retention"
 	"github.com/slapipe/slapipe/store"
 )
 
@@ -13,6 +17,8 @@ func registerDataStorage(root *cobra.Command, a *app) {
 		group       string
 		maxBytes    int
 		poisonTries int
+		keep        = model.Duration(retention.DefaultRetention)
+		versions    int
 	)
 	cmd := &cobra.Command{
 		Use:   "datastorage",
@@ -34,7 +40,18 @@ func registerDataStorage(root *cobra.Command, a *app) {
 			if err != nil {
 				return err
 			}
-			return a.serve(ctx, "datastorage", s.metrics, c.Run)
+			rcfg := retention.Config{Retention: time.Duration(keep), KeepVersions: versions}
+			if rcfg.Retention == 0 {
+				rcfg.Retention = -1 // --retention 0 keeps everything
+			}
+			if versions == 0 {
+				rcfg.KeepVersions = -1
+			}
+			r, err := retention.New(rcfg, st, retention.Deps{Logger: a.logger, Registerer: a.registry})
+			if err != nil {
+				return err
+			}
+			return a.serve(ctx, "datastorage", s.metrics, c.Run, r.Run)
 		},
 	}
 	fs := cmd.Flags()
@@ -46,5 +63,8 @@ func registerDataStorage(root *cobra.Command, a *app) {
 		"largest message stored; a larger one goes to the dead-letter topic with this limit as its reason")
 	fs.IntVar(&poisonTries, "poison-tries", datastorage.DefaultPoisonTries,
 		"tries of one message the database refuses for its content before it goes to the dead-letter topic")
+	fs.Var(&keep, "retention", "runs (with their analyses) and SLA history older than this are deleted, in small batches every 10m; "+
+		"the latest complete run is always kept; 0 keeps everything")
+	fs.IntVar(&versions, "sla-history", retention.DefaultKeepVersions, "SLA set versions kept (the newest); 0 keeps all")
 	root.AddCommand(cmd)
 }
