@@ -45,6 +45,21 @@ type AuthFile struct {
 	Tokens []Token `yaml:"tokens"`
 }
 
+// authorizer-side view of an AuthFile: each token's decoded SHA-256.
+type tokenSums struct {
+	tokens []Token
+	sums   [][]byte
+}
+
+// sums decodes the validated hashes once, for lookup.
+func (f *AuthFile) sums() tokenSums {
+	ts := tokenSums{tokens: f.Tokens, sums: make([][]byte, len(f.Tokens))}
+	for i, t := range f.Tokens {
+		ts.sums[i], _ = hex.DecodeString(t.SHA256) // validated
+	}
+	return ts
+}
+
 // LoadAuthFile reads and validates an --auth-file. Errors name the entry
 // and field at fault and never contain a hash.
 func LoadAuthFile(path string) (*AuthFile, error) {
@@ -100,14 +115,13 @@ func (f *AuthFile) Validate() error {
 var tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // lookup returns the entry whose hash is the token's SHA-256, or nil. Every
-// entry is compared in constant time.
-func (f *AuthFile) lookup(token string) *Token {
+// entry is compared, each in constant time.
+func (ts tokenSums) lookup(token string) *Token {
 	sum := sha256.Sum256([]byte(token))
 	var found *Token
-	for i := range f.Tokens {
-		want, _ := hex.DecodeString(f.Tokens[i].SHA256) // validated
+	for i, want := range ts.sums {
 		if subtle.ConstantTimeCompare(sum[:], want) == 1 {
-			found = &f.Tokens[i]
+			found = &ts.tokens[i]
 		}
 	}
 	return found
@@ -127,7 +141,7 @@ func TokenName(ctx context.Context) string {
 // and the role the method needs; refusals are counted and logged with the
 // caller's address and never with the token.
 type authorizer struct {
-	file    *AuthFile
+	file    tokenSums
 	refused *prometheus.CounterVec
 	logger  *slog.Logger
 }

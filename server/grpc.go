@@ -119,7 +119,10 @@ func ServerOptions(logger *slog.Logger, reg prometheus.Registerer, listen string
 			return nil, nil, err
 		}
 		f.Tokens = append(f.Tokens, sec.ExtraTokens...)
-		authz = &authorizer{file: f, refused: newRefusedCounter(reg), logger: logger}
+		if err := f.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("extra tokens: %w", err)
+		}
+		authz = &authorizer{file: f.sums(), refused: newRefusedCounter(reg), logger: logger}
 		if tlsCfg == nil && !isLoopback(listen) {
 			logger.Warn("bearer tokens will cross the network in plaintext: give --tls-cert-file and --tls-key-file", "listen", listen)
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -144,7 +143,8 @@ func (s *sources) dsn() (string, error) {
 	}
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return "", usagef("--mysql-dsn: not a MySQL DSN (user:pass@tcp(host:3306)/db): %v", errors.Unwrap(err))
+		// The driver's parse errors say what is wrong without quoting the DSN.
+		return "", usagef("--mysql-dsn: not a MySQL DSN (user:pass@tcp(host:3306)/db): %v", err)
 	}
 	pem, err := os.ReadFile(s.out.mysqlTLSCAFile)
 	if err != nil {
