@@ -15,6 +15,9 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/prometheus/exporter-toolkit/web"
+	"go.yaml.in/yaml/v2"
+	"golang.org/x/crypto/bcrypt"
 	"github.com/stretchr/testify/require"
 
 	"github.com/slapipe/slapipe/datastorage"
@@ -221,6 +224,17 @@ func TestComposeSecrets(t *testing.T) {
 	pass, err := os.ReadFile(filepath.Join(dir, "mysql.password"))
 	require.NoError(t, err)
 	require.Contains(t, string(dsn), ":"+string(pass)+"@", "the DSN carries the password MySQL was given")
+	// The web configuration's user is Prometheus' with metrics.password.
+	var webCfg web.Config
+	b, err := os.ReadFile(filepath.Join(dir, "web.yml"))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(b, &webCfg))
+	metricsPass, err := os.ReadFile(filepath.Join(dir, "metrics.password"))
+	require.NoError(t, err)
+	hash, ok := webCfg.Users["prometheus"]
+	require.True(t, ok, "web.yml has the user prometheus.yml scrapes with")
+	require.NoError(t, bcrypt.CompareHashAndPassword([]byte(hash), metricsPass))
+	require.Equal(t, "/run/secrets/server.pem", webCfg.TLSConfig.TLSCertPath)
 	mountedSecret := regexp.MustCompile(`/run/secrets/([^/\s"]+)`)
 	for name, s := range p.Services {
 		mounted := map[string]bool{}

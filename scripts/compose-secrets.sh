@@ -15,7 +15,8 @@
 #   web.yml                     --web-config-file: TLS and that user (bcrypt)
 #   grafana-admin.password      Grafana's admin password
 #   mysql-root.password, mysql.password, mysql.dsn (--mysql-dsn-file)
-# Needs openssl, sha256sum and one of htpasswd or python3 (for bcrypt).
+# Needs openssl, sha256sum and, for bcrypt, htpasswd (apache2-utils), docker
+# or python3 < 3.13.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${SECRETS_DIR:-secrets}
@@ -58,10 +59,12 @@ if ! have web.yml; then
   pass=$(cat "$D/metrics.password")
   if command -v htpasswd >/dev/null; then
     hash=$(htpasswd -nbBC 10 "" "$pass" | tr -d ':\n')
+  elif command -v docker >/dev/null; then
+    hash=$(docker run --rm httpd:2.4-alpine htpasswd -nbBC 10 "" "$pass" | tr -d ':\n')
   else
-    hash=$(PASS=$pass python3 -c 'import crypt, os; print(crypt.crypt(os.environ["PASS"], crypt.mksalt(crypt.METHOD_BLOWFISH)))' 2>/dev/null)
+    hash=$(PASS=$pass python3 -c 'import crypt, os; print(crypt.crypt(os.environ["PASS"], crypt.mksalt(crypt.METHOD_BLOWFISH)))' 2>/dev/null || true)
   fi
-  case "$hash" in '$2'*) ;; *) echo "compose-secrets: need htpasswd (apache2-utils) or python3 with crypt for bcrypt" >&2; exit 1 ;; esac
+  case "$hash" in '$2'*) ;; *) echo "compose-secrets: bcrypt needs htpasswd (apt-get install apache2-utils), docker, or python3 < 3.13" >&2; exit 1 ;; esac
   cat > "$D/web.yml" <<EOF
 # exporter-toolkit web configuration of every slapipe /metrics (--web-config-file).
 tls_server_config:
