@@ -16,9 +16,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v2"
 	"golang.org/x/crypto/bcrypt"
-	"github.com/stretchr/testify/require"
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/server"
