@@ -40,6 +40,13 @@ in place of the embedded one.`,
 			if err := s.resolve(); err != nil {
 				return err
 			}
+			// The embedded stand-ins take no credentials.
+			if s.res.kafkaSec.Enabled() && len(s.kafkaBrokers) == 0 {
+				return usagef("--kafka-tls-* and --kafka-sasl-* are for real brokers: give --kafka-brokers")
+			}
+			if s.out.prometheusConfigFile != "" && s.prometheusURL == "" {
+				return usagef("--prometheus-config-file is for a real Prometheus: give --prometheus-url")
+			}
 			if workers < 0 {
 				return usagef("invalid --etl-workers %d: must be 0 or more", workers)
 			}

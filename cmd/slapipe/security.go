@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -79,7 +80,9 @@ func (s *sources) prometheusTransport() (http.RoundTripper, error) {
 	}
 	cfg, _, err := promconfig.LoadHTTPConfigFile(s.out.prometheusConfigFile)
 	if err != nil {
-		return nil, usagef("--prometheus-config-file %s: %v", s.out.prometheusConfigFile, err)
+		// YAML type errors quote the offending value, which may be a secret.
+		msg := quotedValue.ReplaceAllString(err.Error(), "`...`")
+		return nil, usagef("--prometheus-config-file %s: %s", s.out.prometheusConfigFile, msg)
 	}
 	rt, err := promconfig.NewRoundTripperFromConfig(*cfg, "slapipe")
 	if err != nil {
@@ -107,6 +110,9 @@ func (c credentialsHint) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return nil, fmt.Errorf("prometheus at %s answered %s: check the credentials in --prometheus-config-file %s", r.URL.Host, resp.Status, c.file)
 }
+
+// quotedValue is a value quoted in a YAML error.
+var quotedValue = regexp.MustCompile("`[^`]*`")
 
 // kafkaSecurity returns the TLS and SASL of the --kafka-* flags.
 func (s *sources) kafkaSecurity() (kafkaconn.Security, error) {

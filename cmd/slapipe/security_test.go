@@ -318,21 +318,35 @@ func waitServing(t *testing.T, conn *grpc.ClientConn) {
 func TestServerSecurityRefusals(t *testing.T) {
 	s := newSecured(t)
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "slapipe.db")
+	dir := t.TempDir()
+	pass := filepath.Join(dir, "pass")
+	require.NoError(t, os.WriteFile(pass, []byte("s3cr3t-value"), 0o600))
+	promCfg := filepath.Join(dir, "prom.yml")
+	require.NoError(t, os.WriteFile(promCfg, []byte("basic_auth: {username: u, password_file: "+pass+"}\n"), 0o600))
 	cases := []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{"dataretrieval", "--listen", "0.0.0.0:0"}, "refusing to listen on 0.0.0.0:0 without --auth-file"},
-		{[]string{"slamanager", "--listen", "0.0.0.0:0"}, "refusing to listen on 0.0.0.0:0 without --auth-file"},
-		{[]string{"dataretrieval", "--listen", "127.0.0.1:0", "--tls-cert-file", s.srv.CertFile}, "--tls-key-file is not"},
-		{[]string{"slamanager", "--listen", "127.0.0.1:0", "--tls-client-ca-file", s.ca.CertFile}, "--tls-client-ca-file needs --tls-cert-file"},
+		{[]string{"dataretrieval", "--listen", "0.0.0.0:0"}, 1, "refusing to listen on 0.0.0.0:0 without --auth-file"},
+		{[]string{"slamanager", "--listen", "0.0.0.0:0"}, 1, "refusing to listen on 0.0.0.0:0 without --auth-file"},
+		{[]string{"dataretrieval", "--listen", "127.0.0.1:0", "--tls-cert-file", s.srv.CertFile}, 1, "--tls-key-file is not"},
+		{[]string{"slamanager", "--listen", "127.0.0.1:0", "--tls-client-ca-file", s.ca.CertFile}, 1, "--tls-client-ca-file needs --tls-cert-file"},
 		{[]string{"demo", "--once", "--tls-cert-file", s.srv.CertFile, "--tls-key-file", s.srv.KeyFile, "--tls-client-ca-file", s.ca.CertFile,
-			"--sla-listen", "127.0.0.1:0", "--retrieval-listen", "127.0.0.1:0"}, "--tls-client-ca-file is not supported"},
+			"--sla-listen", "127.0.0.1:0", "--retrieval-listen", "127.0.0.1:0"}, 1, "--tls-client-ca-file is not supported"},
+		{[]string{"demo", "--once", "--kafka-sasl-mechanism", "plain", "--kafka-sasl-username", "u", "--kafka-sasl-password-file", pass},
+			2, "are for real brokers: give --kafka-brokers"},
+		{[]string{"demo", "--once", "--prometheus-config-file", promCfg}, 2, "is for a real Prometheus: give --prometheus-url"},
+		{[]string{"slamanager", "--prometheus-config-file", pass}, 2, "cannot unmarshal !!str `...`"},
+		{[]string{"datastorage", "--kafka-sasl-mechanism", "gssapi", "--kafka-sasl-username", "u", "--kafka-sasl-password-file", pass},
+			2, `invalid --kafka-sasl-mechanism "gssapi"`},
+		{[]string{"migrate", "--mysql-tls-ca-file", s.ca.CertFile}, 2, "--mysql-tls-ca-file is for MySQL"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			r := runBinary(t, "", nil, append(c.args, "--mysql-dsn", dsn)...)
-			requireOneLineError(t, r, 1, c.want)
+			requireOneLineError(t, r, c.code, c.want)
+			require.NotContains(t, r.stderr, "s3cr3t-value", "an error quotes a secret")
 		})
 	}
 }
