@@ -126,7 +126,9 @@ func ServerOptions(logger *slog.Logger, reg prometheus.Registerer, listen string
 		if tlsCfg == nil && !isLoopback(listen) {
 			logger.Warn("bearer tokens will cross the network in plaintext: give --tls-cert-file and --tls-key-file", "listen", listen)
 		}
-	case !isLoopback(listen) && !sec.Insecure:
+	case !isLoopback(listen) && sec.Insecure:
+		logger.Warn("serving without authentication on a non-loopback address (--insecure): every caller may change the SLA set and start runs", "listen", listen)
+	case !isLoopback(listen):
 		return nil, nil, fmt.Errorf("refusing to listen on %s without --auth-file: anyone who reaches it could read every result, "+
 			"replace the SLA set and start runs; give --auth-file (docs/security.md), listen on 127.0.0.1, "+
 			"or --insecure if only trusted clients can reach this network", listen)

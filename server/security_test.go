@@ -179,8 +179,10 @@ func TestNonLoopbackNeedsAuthOrInsecure(t *testing.T) {
 	_, err = NewGRPC(nil, nil, ":50051", Security{})
 	require.ErrorContains(t, err, "without --auth-file", "an empty host binds every interface")
 
-	_, err = NewGRPC(nil, nil, "0.0.0.0:0", Security{Insecure: true})
+	logs := &syncBuffer{}
+	_, err = NewGRPC(slog.New(slog.NewTextHandler(logs, nil)), nil, "0.0.0.0:0", Security{Insecure: true})
 	require.NoError(t, err)
+	require.Contains(t, logs.String(), "serving without authentication on a non-loopback address (--insecure)")
 	_, err = NewGRPC(nil, nil, "0.0.0.0:0", Security{AuthFile: writeAuthFile(t, map[string]Role{"a": RoleAdmin})})
 	require.NoError(t, err)
 	for _, l := range []string{"127.0.0.1:0", "[::1]:0", "localhost:0"} {
