@@ -112,7 +112,7 @@ func (r *runState) coordinate(ctx context.Context, start, end time.Time) error {
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
-	refs, err := e.src.List(ctx, queries, start, end, e.cfg.Step)
+	refs, err := e.src.List(ctx, queries, start, end, e.cfg.Step, e.cfg.MaxSeries)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
@@ -122,7 +122,7 @@ func (r *runState) coordinate(ctx context.Context, start, end time.Time) error {
 		return errEmpty
 	}
 	if len(refs) > e.cfg.MaxSeries {
-		return fmt.Errorf("plan: %w: the selectors match %d series, at most %d per run (--max-series)", ErrLimit, len(refs), e.cfg.MaxSeries)
+		return fmt.Errorf("plan: %w: the selectors match at least %d series, at most %d per run (--max-series)", ErrLimit, len(refs), e.cfg.MaxSeries)
 	}
 	tasks := r.tasks(refs, start, end)
 

@@ -21,7 +21,7 @@ import (
 
 // List and FetchSeries make fakeSource serve distributed runs: the series
 // of the planned queries, as refs, then by ID.
-func (f *fakeSource) List(_ context.Context, queries []promsource.Query, _, _ time.Time, _ time.Duration) ([]promsource.SeriesRef, error) {
+func (f *fakeSource) List(_ context.Context, queries []promsource.Query, _, _ time.Time, _ time.Duration, _ int) ([]promsource.SeriesRef, error) {
 	var refs []promsource.SeriesRef
 	for _, q := range queries {
 		for _, s := range f.series[q.Metric] {
@@ -237,4 +237,23 @@ func TestProgressTopicOfManyPartitionsIsRefused(t *testing.T) {
 	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
 	require.Error(t, err)
 	require.Contains(t, run.GetError(), "topic pd.progress has 3 partitions")
+}
+
+// TestDistributedRunOverMaxSeriesFails: the limit holds before any task is
+// handed out.
+func TestDistributedRunOverMaxSeriesFails(t *testing.T) {
+	brokers := testkit.Broker(t, 0)
+	var series []promsource.Series
+	for i := range 5 {
+		series = append(series, ramp("node_load1", map[string]string{"instance": fmt.Sprint(i)}, nil))
+	}
+	src := &fakeSource{series: map[string][]promsource.Series{"node_load1": series}}
+	coord := distributedETL(t, brokers, src, true, func(c *Config) { c.MaxSeries = 3 })
+	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
+	require.ErrorIs(t, err, ErrLimit)
+	require.Contains(t, run.GetError(), "at most 3 per run (--max-series)")
+	parts := readTopic(t, brokers, slapipev1.TasksTopic("pd"))
+	for p, msgs := range parts {
+		require.Empty(t, msgs, "a task went out on partition %d", p)
+	}
 }

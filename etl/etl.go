@@ -183,7 +183,7 @@ var ErrLimit = errors.New("over a limit")
 type source interface {
 	Plan(ctx context.Context, selectors []string, start, end time.Time) ([]promsource.Query, error)
 	Fetch(ctx context.Context, q promsource.Query, start, end time.Time, step time.Duration) ([]promsource.Series, error)
-	List(ctx context.Context, queries []promsource.Query, start, end time.Time, step time.Duration) ([]promsource.SeriesRef, error)
+	List(ctx context.Context, queries []promsource.Query, start, end time.Time, step time.Duration, limit int) ([]promsource.SeriesRef, error)
 	FetchSeries(ctx context.Context, refs []promsource.SeriesRef, start, end time.Time, step time.Duration, parallelism int) ([]promsource.Series, error)
 }
 

@@ -40,7 +40,7 @@ func BenchmarkFetchSeries(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	refs, err := lister.List(ctx, queries, start, end, step)
+	refs, err := lister.List(ctx, queries, start, end, step, 1_000_000)
 	if err != nil {
 		b.Fatal(err)
 	}

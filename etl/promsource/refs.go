@@ -30,16 +30,13 @@ type SeriesRef struct {
 	Rate bool
 }
 
-// MaxListedSeries bounds the series one List returns, so a selector that
-// matches far more than intended fails with a reason instead of exhausting
-// the coordinator.
-const MaxListedSeries = 1_000_000
-
 // List returns every series the queries (from Plan) select between start
 // and end, once each, sorted by ID, through the series API: what Fetch of
 // the same queries would return, without the samples. Series of a query
-// inherit its type and transform.
-func (s *Source) List(ctx context.Context, queries []Query, start, end time.Time, step time.Duration) ([]SeriesRef, error) {
+// inherit its type and transform. Listing stops at the first query that
+// takes the count over limit: more than limit refs say the selectors
+// match too many.
+func (s *Source) List(ctx context.Context, queries []Query, start, end time.Time, step time.Duration, limit int) ([]SeriesRef, error) {
 	g, err := newGrid(start, end, step)
 	if err != nil {
 		return nil, err
@@ -64,8 +61,8 @@ func (s *Source) List(ctx context.Context, queries []Query, start, end time.Time
 			}
 			out = append(out, SeriesRef{ID: SeriesID(metric, lbls), Metric: metric, Labels: lbls, Type: q.Type, Rate: q.Rate})
 		}
-		if len(out) > MaxListedSeries {
-			return nil, fmt.Errorf("listing series: more than %d series match; narrow the selectors", MaxListedSeries)
+		if len(out) > limit {
+			break
 		}
 	}
 	slices.SortStableFunc(out, func(a, b SeriesRef) int { return cmp.Compare(a.ID, b.ID) })

@@ -36,7 +36,7 @@ func TestRemoteReadEqualsQueryRange(t *testing.T) {
 			want[s.ID] = s
 		}
 	}
-	refs, err := byMetric.List(ctx, queries, start, end, step)
+	refs, err := byMetric.List(ctx, queries, start, end, step, 100_000)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(refs), len(want))
 	require.Greater(t, len(want), 100, "too few node series on the test Prometheus")
