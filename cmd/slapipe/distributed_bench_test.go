@@ -27,7 +27,8 @@ import (
 // to its last row stored in MariaDB, over the series of
 // SLAPIPE_BENCH_SELECTOR (default the series scripts/bench-distributed.sh
 // backfills) ending at SLAPIPE_BENCH_END (unix seconds), worked by one and
-// then two `slapipe etl worker` processes with GOMAXPROCS=1 each. This
+// then two `slapipe etl worker` processes with GOMAXPROCS=1 each, each in
+// a session of its own (see distributedRun). This
 // process hosts the broker (kfake), the coordinator and datastorage.
 // Besides the wall seconds it reports the workers' summed stage seconds
 // and where the machine's CPU went: the workers, Prometheus, this
@@ -142,6 +143,10 @@ func distributedRun(b *testing.B, coord *etl.ETL, db *sql.DB, brokers []string, 
 			c.Args = append(c.Args, "--prometheus-read", r)
 		}
 		c.Env = append(cleanEnv(), "GOMAXPROCS=1")
+		// A session of its own, as on a machine of its own: Linux' autogroup
+		// scheduling shares the CPU between sessions, so workers in the
+		// benchmark's session would split one share between them.
+		c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		logf, err := os.Create(filepath.Join(b.TempDir(), fmt.Sprintf("worker%d.log", i)))
 		if err != nil {
 			b.Fatal(err)
