@@ -76,9 +76,10 @@ func (e *ETL) Work(ctx context.Context, name string) error {
 		MaxBytes:       16 << 20,
 		MaxWait:        2 * time.Second, // see datastorage: kafka-go's margin below 1 s is too thin
 		CommitInterval: 0,
-		SessionTimeout: e.cfg.SessionTimeout,
-		// Leaving the group on Close hands the partitions over at once
-		// rather than after the session timeout.
+		// A silent member's partitions go to the others after the session
+		// timeout (Close leaves the group and hands them over at once); the
+		// heartbeat keeps well inside it.
+		SessionTimeout:        e.cfg.SessionTimeout,
 		HeartbeatInterval:     max(e.cfg.SessionTimeout/10, 100*time.Millisecond),
 		RebalanceTimeout:      e.cfg.SessionTimeout,
 		JoinGroupBackoff:      time.Second,
