@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -114,8 +115,10 @@ func TestDistributedRunEqualsLocalRun(t *testing.T) {
 	coord := distributedETL(t, brokers, src, true, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	var workers []*ETL
 	for i := range 2 {
 		w := distributedETL(t, brokers, src, true, nil)
+		workers = append(workers, w)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -143,6 +146,21 @@ func TestDistributedRunEqualsLocalRun(t *testing.T) {
 	require.Equal(t, []string{"analyse", "done"}, stages)
 	require.Equal(t, 31, last["analyse"].Done)
 	require.Equal(t, 31, last["analyse"].Total)
+
+	// 31 series in tasks of 4: 8 tasks, each done at least once (twice
+	// when a rebalance moved it mid-task).
+	// A worker counts a task once its report is out, so just after the
+	// coordinator read it.
+	require.Eventually(t, func() bool {
+		done := 0.0
+		for _, w := range workers {
+			done += testutil.ToFloat64(w.metrics.tasks.WithLabelValues(taskDone))
+		}
+		return done >= 8
+	}, 5*time.Second, 10*time.Millisecond)
+	for _, w := range workers {
+		require.Zero(t, testutil.ToFloat64(w.metrics.tasks.WithLabelValues(taskFailed)))
+	}
 
 	want, got := analysesOf(t, brokers, lrun.RunId), analysesOf(t, brokers, drun.RunId)
 	require.Len(t, got, 31)
@@ -177,6 +195,8 @@ func TestDistributedTaskFailureFailsTheRun(t *testing.T) {
 	run, err := coord.Run(context.Background(), RunOptions{Selectors: []string{"node_load1"}, End: runEnd})
 	require.Error(t, err)
 	require.Contains(t, run.GetError(), "task 0 on worker w: pull: prometheus says no")
+	require.Eventually(t, func() bool { return testutil.ToFloat64(w.metrics.tasks.WithLabelValues(taskFailed)) == 1 },
+		5*time.Second, 10*time.Millisecond, "the failed task is counted once")
 }
 
 // TestRedeliveredTaskPublishesTheSameMessages: a task worked twice (as

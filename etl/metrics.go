@@ -16,7 +16,15 @@ type metrics struct {
 	messages       prometheus.Counter
 	analysisErrors prometheus.Counter
 	seriesRejected prometheus.Counter
+	tasks          *prometheus.CounterVec
 }
+
+// Results of a worker's task (slapipe_etl_tasks_total).
+const (
+	taskDone    = "done"
+	taskFailed  = "failed"
+	taskSkipped = "skipped"
+)
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
@@ -45,9 +53,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "slapipe_etl_series_rejected_total",
 			Help: "Series left out of their run because the store could not keep them (e.g. a metric name over 255 bytes).",
 		}),
+		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "slapipe_etl_tasks_total",
+			Help: "Tasks of distributed runs this process's workers finished, by result: done, failed (reported to the run) or skipped (undecodable, or of a run past its deadline).",
+		}, []string{"result"}),
 	}
 	for _, s := range []string{StatusSucceeded, StatusFailed, StatusEmpty} {
 		m.runs.WithLabelValues(s)
+	}
+	for _, r := range []string{taskDone, taskFailed, taskSkipped} {
+		m.tasks.WithLabelValues(r)
 	}
 	for _, s := range []string{"pull", "analyse", "publish", "total"} {
 		m.stageDuration.WithLabelValues(s)
@@ -61,6 +76,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.messages = promreg.Add(set, m.messages)
 	m.analysisErrors = promreg.Add(set, m.analysisErrors)
 	m.seriesRejected = promreg.Add(set, m.seriesRejected)
+	m.tasks = promreg.Add(set, m.tasks)
 	if err := set.Err(); err != nil {
 		return nil, fmt.Errorf("registering etl metrics: %w", err)
 	}

@@ -169,6 +169,7 @@ func (e *ETL) prefetch(ctx context.Context, rd *kafka.Reader, name string, out c
 func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
 	t := p.task
 	if t == nil {
+		e.metrics.tasks.WithLabelValues(taskSkipped).Inc()
 		return true
 	}
 	log := e.logger.With("worker", name, "run_id", t.GetRunId(), "task", t.GetIndex(), "tasks", t.GetCount())
@@ -182,6 +183,7 @@ func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
 			rep.Worker = name
 			err = e.report(ctx, rep)
 			if err == nil {
+				e.metrics.tasks.WithLabelValues(taskDone).Inc()
 				log.Debug("etl task done", "series", rep.GetSeriesDone(), "published", rep.GetPublished())
 				return true
 			}
@@ -192,6 +194,7 @@ func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
 			// task): the coordinator fails the run with the reason.
 			log.Warn("etl task failed", "err", err)
 			if err := e.report(ctx, &slapipev1.ETLTaskDone{RunId: t.GetRunId(), Index: t.GetIndex(), Worker: name, Error: err.Error()}); err == nil {
+				e.metrics.tasks.WithLabelValues(taskFailed).Inc()
 				return true
 			}
 		}
@@ -200,6 +203,7 @@ func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
 		}
 		if time.Now().After(t.GetDeadline().AsTime()) {
 			log.Warn("etl worker: giving the task up at its run's deadline", "err", err)
+			e.metrics.tasks.WithLabelValues(taskSkipped).Inc()
 			return true
 		}
 		log.Warn("etl worker: retrying the task", "in", wait, "err", err)
