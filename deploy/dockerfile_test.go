@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -41,6 +42,7 @@ func TestDockerfile(t *testing.T) {
 	require.True(t, goVersion[1] == m[1] || strings.HasPrefix(goVersion[1], m[1]+"."), "golang:%s builds go.mod's go %s", m[1], goVersion[1])
 	require.Contains(t, froms[1][1], "distroless/static", "the runtime image has no libc: the binary must be static")
 	require.Contains(t, df, "CGO_ENABLED=0")
+	require.Contains(t, df, "go build -tags nodemo", "the image leaves the demo out (TestProductionBuildLeavesDemoOut)")
 
 	x := ldflagsX.FindStringSubmatch(df)
 	require.NotNil(t, x, "the build stamps the version")
@@ -93,4 +95,44 @@ func stringVarInMain(t testing.TB, name string) bool {
 		}
 	}
 	return false
+}
+
+// demoOnly are the import paths (prefixes) only `slapipe demo` needs: its
+// stand-ins and what the embedded Prometheus links (its TSDB and the
+// service-discovery SDKs of every cloud).
+var demoOnly = []string{
+	"github.com/slapipe/slapipe/demo",
+	"github.com/slapipe/slapipe/embedded/",
+	"github.com/twmb/franz-go/pkg/kfake",
+	"github.com/prometheus/prometheus/tsdb/wlog",
+	"github.com/prometheus/prometheus/discovery",
+	"github.com/aws/",
+	"k8s.io/",
+}
+
+// TestProductionBuildLeavesDemoOut: the binary the Dockerfile builds
+// (-tags nodemo) links none of the demo's packages, while the default
+// build, the one `go run ./cmd/slapipe demo` makes, still has them all.
+func TestProductionBuildLeavesDemoOut(t *testing.T) {
+	deps := func(tags ...string) []string {
+		args := append([]string{"list", "-deps"}, tags...)
+		cmd := exec.Command("go", append(args, "./cmd/slapipe")...)
+		cmd.Dir = repoRoot
+		out, err := cmd.Output()
+		require.NoError(t, err, "go %v", args)
+		return strings.Fields(string(out))
+	}
+	demoPaths := func(pkgs []string) map[string]bool {
+		found := map[string]bool{}
+		for _, p := range pkgs {
+			for _, prefix := range demoOnly {
+				if strings.HasPrefix(p, prefix) {
+					found[prefix] = true
+				}
+			}
+		}
+		return found
+	}
+	require.Empty(t, demoPaths(deps("-tags", "nodemo")), "packages of the demo in the production build")
+	require.Len(t, demoPaths(deps()), len(demoOnly), "the default build keeps the whole demo")
 }

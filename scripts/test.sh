@@ -27,5 +27,6 @@ export SLAPIPE_TEST_SERVERS_DIR=$CI_SERVERS_DIR
 pkgs=("$@"); [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
 echo "=== go vet"
 go vet "${pkgs[@]}"
+go vet -tags nodemo ./cmd/slapipe # the production image's build (Dockerfile)
 echo "=== go test"
 go test -count=1 -timeout 30m "${pkgs[@]}"

@@ -40,7 +40,7 @@ func (s *sources) prometheusFlag(fs *pflag.FlagSet, def string) {
 
 func (s *sources) kafkaFlags(fs *pflag.FlagSet, def []string) {
 	fs.StringSliceVar(&s.kafkaBrokers, "kafka-brokers", def, "Kafka bootstrap brokers (host:port, comma-separated)")
-	fs.StringVar(&s.kafkaTopic, "kafka-topic", defaultKafkaTopic, "Kafka topic of the analyses; the run records go to <topic>.runs and dead letters to <topic>.dlq")
+	fs.StringVar(&s.kafkaTopic, "kafka-topic", defaultKafkaTopic, "Kafka topic of the analyses; run records go to <topic>.runs, dead letters to <topic>.dlq, distributed ETL tasks and progress to <topic>.tasks and <topic>.progress")
 	s.kafkaSecurityFlags(fs)
 }
 
