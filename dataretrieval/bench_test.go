@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -100,55 +96,12 @@ func BenchmarkRetrievalLatency(b *testing.B) {
 								b.Fatal(err)
 							}
 						}
-						load(b, clients, func(client, i int) error { return cl.do(context.Background(), conns[client], i) })
+						testkit.Load(b, clients, func(client, i int) error { return cl.do(context.Background(), conns[client], i) })
 					})
 				}
 			}
 		})
 	}
-}
-
-// load makes b.N calls spread over clients goroutines and reports the
-// latency percentiles and throughput.
-func load(b *testing.B, clients int, do func(client, i int) error) {
-	var next atomic.Int64
-	lat := make([][]time.Duration, clients)
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	b.ResetTimer()
-	start := time.Now()
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				t0 := time.Now()
-				if err := do(c, i); err != nil {
-					failed.Store(err)
-					return
-				}
-				lat[c] = append(lat[c], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if err, ok := failed.Load().(error); ok {
-		b.Fatal(err)
-	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "calls/s")
 }
 
 // serveBench runs the service over st on a loopback port until the

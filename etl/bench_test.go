@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,18 +27,7 @@ import (
 // everything up.
 func BenchmarkRun(b *testing.B) {
 	url := testenv.PrometheusURL(b)
-	sel := os.Getenv("SLAPIPE_BENCH_SELECTOR")
-	if sel == "" {
-		sel = `{instance="bench:9100"}`
-	}
-	end := time.Now()
-	if s := os.Getenv("SLAPIPE_BENCH_END"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			b.Fatalf("SLAPIPE_BENCH_END=%q: %v", s, err)
-		}
-		end = time.Unix(sec, 0)
-	}
+	sel, end := testenv.BenchSeries(b)
 	brokers := testkit.Broker(b, 0)
 	e, err := New(Config{PrometheusURL: url, Brokers: brokers, Selectors: []string{sel}}, Deps{Registerer: prometheus.NewRegistry()})
 	if err != nil {

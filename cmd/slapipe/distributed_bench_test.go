@@ -35,18 +35,7 @@ import (
 // process, and the rest (MariaDB and whatever else runs on the machine).
 func BenchmarkDistributedRun(b *testing.B) {
 	promURL := testenv.PrometheusURL(b)
-	sel := os.Getenv("SLAPIPE_BENCH_SELECTOR")
-	if sel == "" {
-		sel = `{instance="bench:9100"}`
-	}
-	end := time.Now()
-	if s := os.Getenv("SLAPIPE_BENCH_END"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			b.Fatalf("SLAPIPE_BENCH_END=%q: %v", s, err)
-		}
-		end = time.Unix(sec, 0)
-	}
+	sel, end := testenv.BenchSeries(b)
 	dsn := testenv.NewMySQLDatabase(b, testenv.MySQLDSN(b), "benchdist")
 	brokers := testkit.Broker(b, 0)
 	ctx, cancel := context.WithCancel(context.Background())

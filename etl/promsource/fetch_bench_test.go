@@ -2,8 +2,6 @@ package promsource
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -17,18 +15,7 @@ import (
 // remote read and through query_range (one per series, two at a time).
 func BenchmarkFetchSeries(b *testing.B) {
 	url := testenv.PrometheusURL(b)
-	sel := os.Getenv("SLAPIPE_BENCH_SELECTOR")
-	if sel == "" {
-		sel = `{instance="bench:9100"}`
-	}
-	end := time.Now()
-	if s := os.Getenv("SLAPIPE_BENCH_END"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			b.Fatalf("SLAPIPE_BENCH_END=%q: %v", s, err)
-		}
-		end = time.Unix(sec, 0)
-	}
+	sel, end := testenv.BenchSeries(b)
 	const step = 5 * time.Second
 	start := end.Add(-12*time.Hour + step)
 	ctx := context.Background()
