@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/protobuf/proto"
 
@@ -46,22 +47,15 @@ func (e *ETL) ensureTopics(ctx context.Context) error {
 func (e *ETL) Work(ctx context.Context, name string) error {
 	// Kafka may be down when the component starts: the worker waits for it,
 	// as runs do, rather than take its component down.
-	for wait := time.Second; ; wait = min(2*wait, retryMax) {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		tctx, cancel := context.WithTimeout(ctx, topicTimeout)
-		err := e.ensureTopics(tctx)
-		cancel()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		e.logger.Warn("etl worker: kafka topics not ready, retrying", "worker", name, "in", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
+		defer cancel()
+		return struct{}{}, e.ensureTopics(tctx)
+	}, retryOptions(func(err error, next time.Duration) {
+		e.logger.Warn("etl worker: kafka topics not ready, retrying", "worker", name, "in", next, "err", err)
+	})...)
+	if err != nil {
+		return nil // only ctx ends the retries
 	}
 	rd := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: e.cfg.Brokers,
@@ -173,11 +167,12 @@ func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
 		return true
 	}
 	log := e.logger.With("worker", name, "run_id", t.GetRunId(), "task", t.GetIndex(), "tasks", t.GetCount())
-	wait := time.Second
-	for attempt := 0; ; attempt++ {
+	attempt := 0
+	ok, err := backoff.Retry(ctx, func() (bool, error) {
 		if attempt > 0 {
 			p.series, p.pull, p.err = e.pullTask(ctx, t)
 		}
+		attempt++
 		rep, err := e.doTask(ctx, t, p)
 		if err == nil {
 			rep.Worker = name
@@ -185,7 +180,7 @@ func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
 			if err == nil {
 				e.metrics.tasks.WithLabelValues(taskDone).Inc()
 				log.Debug("etl task done", "series", rep.GetSeriesDone(), "published", rep.GetPublished())
-				return true
+				return true, nil
 			}
 		}
 		var fail taskError
@@ -195,24 +190,32 @@ func (e *ETL) workTask(ctx context.Context, name string, p pulledTask) bool {
 			log.Warn("etl task failed", "err", err)
 			if err := e.report(ctx, &slapipev1.ETLTaskDone{RunId: t.GetRunId(), Index: t.GetIndex(), Worker: name, Error: err.Error()}); err == nil {
 				e.metrics.tasks.WithLabelValues(taskFailed).Inc()
-				return true
+				return true, nil
 			}
 		}
 		if ctx.Err() != nil {
-			return false
+			return false, backoff.Permanent(ctx.Err())
 		}
 		if time.Now().After(t.GetDeadline().AsTime()) {
 			log.Warn("etl worker: giving the task up at its run's deadline", "err", err)
 			e.metrics.tasks.WithLabelValues(taskSkipped).Inc()
-			return true
+			return true, nil
 		}
-		log.Warn("etl worker: retrying the task", "in", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, retryMax)
+		return false, err
+	}, retryOptions(func(err error, next time.Duration) {
+		log.Warn("etl worker: retrying the task", "in", next, "err", err)
+	})...)
+	return err == nil && ok
+}
+
+// retryOptions are the worker's retries: 1 s doubling to retryMax,
+// jittered ±20 % so workers do not retry in step, until ctx ends.
+func retryOptions(notify backoff.Notify) []backoff.RetryOption {
+	return []backoff.RetryOption{
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.2,
+			Multiplier: 2, MaxInterval: retryMax}),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(notify),
 	}
 }
 

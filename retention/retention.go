@@ -99,20 +99,20 @@ func New(cfg Config, st Store, deps Deps) (*Retention, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
-	var errs [3]error
-	r.deleted, errs[0] = promreg.RegisterOrReuse(deps.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{
+	set := promreg.NewSet(deps.Registerer)
+	r.deleted = promreg.Add(set, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "slapipe_retention_rows_deleted_total",
 		Help: "Rows deleted by retention, by table (analyses' child rows go with them and are not counted apart).",
 	}, []string{"table"}))
-	r.errs, errs[1] = promreg.RegisterOrReuse(deps.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
+	r.errs = promreg.Add(set, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "slapipe_retention_errors_total",
 		Help: "Retention passes that failed (the next pass starts over).",
 	}))
-	r.last, errs[2] = promreg.RegisterOrReuse(deps.Registerer, prometheus.NewGauge(prometheus.GaugeOpts{
+	r.last = promreg.Add(set, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "slapipe_retention_last_success_timestamp_seconds",
 		Help: "When the last complete retention pass ended.",
 	}))
-	if err := errors.Join(errs[:]...); err != nil {
+	if err := set.Err(); err != nil {
 		return nil, fmt.Errorf("registering retention metrics: %w", err)
 	}
 	for _, t := range []string{"analyses", "runs", "sla_violations", "sla_predictions", "sla_sets"} {
