@@ -18,6 +18,7 @@ import (
 
 	"github.com/slapipe/slapipe/internal/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
+	"github.com/slapipe/slapipe/store"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -426,7 +427,7 @@ func TestConnectionFailureWhileStoreDownIsRetried(t *testing.T) {
 // dead letter the dead-letter topic (max.message.bytes 4096) is too small
 // for, and an undecodable one that fits it: the first is recorded by
 // reference (origin, size, reason, no value), the second copied whole, and
-// the valid messages around them stored.
+// the valid messages around them stored in MariaDB exactly.
 func TestOversizedMessages(t *testing.T) {
 	brokers := testkit.Broker(t, testPartitions)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
@@ -453,11 +454,12 @@ func TestOversizedMessages(t *testing.T) {
 	require.NoError(t, big.WriteMessages(ctx, append(append(good[:10:10], huge, small), good[10:]...)...))
 	require.NoError(t, big.Close())
 
-	w := &fakeWriter{}
-	s := startConsumer(t, context.Background(), cfg, w)
-	require.Eventually(t, func() bool {
-		return len(w.keys()) == len(good) && committedAll(t, brokers, cfg.GroupID, defaultTopic)
-	}, waitLong, pollEvery)
+	st := testkit.Store(t, store.DialectMySQL)
+	s := startConsumer(t, context.Background(), cfg, st)
+	require.Eventually(t, func() bool { return committedAll(t, brokers, cfg.GroupID, defaultTopic) }, waitLong, pollEvery)
+	want := testkit.Store(t, store.DialectMySQL)
+	require.NoError(t, want.WriteAnalyses(context.Background(), genAnalyses(t, "run-big", 20)))
+	require.Equal(t, rowCounts(t, want), rowCounts(t, st), "the 20 valid messages stored exactly")
 	dead := consumeAll(t, brokers, defaultDLQTopic, 2)
 	require.Len(t, dead, 2)
 	byKey := map[string]kafka.Message{}

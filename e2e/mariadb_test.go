@@ -196,7 +196,7 @@ func TestMariaDBCrashLosesNothing(t *testing.T) {
 	produce(t, brokers, slapipev1.DefaultTopic, msgs[chunk:2*chunk]...)
 	produce(t, brokers, slapipev1.RunsTopic(slapipev1.DefaultTopic), runMessage(t, runRecord(run, len(want))))
 	// Long enough for several retries at the capped backoff.
-	time.Sleep(6*time.Second - time.Since(down))
+	time.Sleep(10*time.Second - time.Since(down)) // the fault matrix: 10 s down
 	failed := c.writeErrors(t)
 	require.Positive(t, failed, "no write failed while MariaDB was down: the outage was not exercised")
 	db.start()
