@@ -28,24 +28,13 @@ func TestCLIPipeline(t *testing.T) {
 	dsn := testenv.NewMySQLDatabase(t, baseDSN, "e2e")
 	st := testkit.OpenStore(t, dsn)
 
-	args := []string{"etl", "run", "--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ","), "-o", "json"}
+	args := []string{"--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ",")}
 	for _, b := range backfilled {
 		args = append(args, "--selector", backfillSelector(b.metric))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, slapipeBinary(t), args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "slapipe etl run: %s", tail(stderr.String(), 3000))
-	var summary struct {
-		RunID   string `json:"run_id"`
-		Status  string `json:"status"`
-		Series  int64  `json:"series"`
-		Trigger string `json:"trigger"`
-	}
-	require.NoError(t, json.Unmarshal(out, &summary), "summary on stdout: %s", out)
+	summary := etlRunCLI(t, ctx, args...)
 	require.Equal(t, "succeeded", summary.Status)
 	require.Equal(t, "cli", summary.Trigger)
 	require.NotEmpty(t, summary.RunID)
@@ -72,4 +61,26 @@ func TestCLIPipeline(t *testing.T) {
 	}
 
 	ds.terminate(t)
+}
+
+// etlSummary is the summary `slapipe etl run -o json` prints.
+type etlSummary struct {
+	RunID   string `json:"run_id"`
+	Status  string `json:"status"`
+	Series  int64  `json:"series"`
+	Trigger string `json:"trigger"`
+}
+
+// etlRunCLI runs `slapipe etl run -o json` with args and returns its
+// summary; the test fails if the command does.
+func etlRunCLI(t *testing.T, ctx context.Context, args ...string) etlSummary {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, slapipeBinary(t), append([]string{"etl", "run", "-o", "json"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "slapipe etl run %v: %s", args, tail(stderr.String(), 3000))
+	var summary etlSummary
+	require.NoError(t, json.Unmarshal(out, &summary), "summary on stdout: %s", out)
+	return summary
 }

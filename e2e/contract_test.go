@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -38,19 +36,9 @@ func TestCLIContract(t *testing.T) {
 	steps := map[string]time.Duration{}
 	for _, step := range []time.Duration{time.Second, 15 * time.Second} {
 		// One hour: 3601 points at 1 s stay within Prometheus' 11000.
-		args := []string{"etl", "run", "--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ","),
-			"--kafka-topic", topic, "--step", step.String(), "--range", "1h", "-o", "json",
-			"--selector", backfillSelector("node_memory_MemFree_bytes"), "--selector", backfillSelector("node_cpu_seconds_total")}
-		cmd := exec.CommandContext(ctx, slapipeBinary(t), args...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		require.NoError(t, err, "slapipe etl run --step %s: %s", step, tail(stderr.String(), 3000))
-		var summary struct {
-			RunID  string `json:"run_id"`
-			Status string `json:"status"`
-		}
-		require.NoError(t, json.Unmarshal(out, &summary), "summary on stdout: %s", out)
+		summary := etlRunCLI(t, ctx, "--prometheus-url", promURL, "--kafka-brokers", strings.Join(brokers, ","),
+			"--kafka-topic", topic, "--step", step.String(), "--range", "1h",
+			"--selector", backfillSelector("node_memory_MemFree_bytes"), "--selector", backfillSelector("node_cpu_seconds_total"))
 		require.Equal(t, "succeeded", summary.Status)
 		steps[summary.RunID] = step
 	}
