@@ -72,7 +72,13 @@ func renderSeries(w *errWriter, r *report) {
 	}
 	w.printf("\nSeries of run %s (%d%s; counters as per-second rates)\n", r.run.GetRunId(), len(r.analyses), common)
 	tw := w.table()
-	fmt.Fprintln(tw, "  METRIC\tLABELS\t1H MEAN\t3H MEAN\t12H MEAN\t12H MIN\t12H MAX\tSEASON\tSTATIONARY\tFORECAST")
+	longest := slapipev1.Windows[len(slapipev1.Windows)-1].Name
+	head := []string{"  METRIC", "LABELS"}
+	for _, w := range slapipev1.Windows {
+		head = append(head, strings.ToUpper(w.Name)+" MEAN")
+	}
+	head = append(head, strings.ToUpper(longest)+" MIN", strings.ToUpper(longest)+" MAX", "SEASON", "STATIONARY", "FORECAST")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, a := range r.analyses {
 		st := map[string]*slapipev1.WindowStats{}
 		for _, ws := range a.GetWindows() {
@@ -95,9 +101,12 @@ func renderSeries(w *errWriter, r *report) {
 			model = fc.GetModel()
 		}
 		ls := ctl.FormatLabels(ctl.WithoutLabels(a.GetLabels(), shared))
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.GetMetric(), ls,
-			v(st["1h"].GetMean()), v(st["3h"].GetMean()), v(st["12h"].GetMean()),
-			v(st["12h"].GetMin()), v(st["12h"].GetMax()), season, stationary, model)
+		row := []string{"  " + a.GetMetric(), ls}
+		for _, w := range slapipev1.Windows {
+			row = append(row, v(st[w.Name].GetMean()))
+		}
+		row = append(row, v(st[longest].GetMin()), v(st[longest].GetMax()), season, stationary, model)
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	w.flush(tw)
 }
