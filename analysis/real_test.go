@@ -1,26 +1,22 @@
 package analysis
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/slapipe/slapipe/internal/testkit/refcase"
 )
 
 // realCase is one held-out cut of a real server metric (testdata/real: SMD
 // and NAB, see their READMEs) with the forecasts of the anchors a user
 // would otherwise pick: the last value, and R forecast 8.20's ets().
 type realCase struct {
-	Name  string `json:"name"`
-	Group string `json:"group"`
-	Input struct {
-		StepSeconds float64    `json:"step_seconds"`
-		Values      []*float64 `json:"values"`
-		Horizon     int        `json:"horizon"`
-	} `json:"input"`
-	Future  []float64 `json:"future"`
+	Name    string        `json:"name"`
+	Group   string        `json:"group"`
+	Input   refcase.Input `json:"input"`
+	Future  []float64     `json:"future"`
 	Anchors struct {
 		Naive struct {
 			Mean []float64 `json:"mean"`
@@ -52,36 +48,22 @@ type groupScore struct {
 func TestRealServerMetrics(t *testing.T) {
 	for _, src := range []string{"smd", "nab"} {
 		t.Run(src, func(t *testing.T) {
-			files, err := filepath.Glob(filepath.Join("testdata", "real", src, "*.json"))
-			if err != nil || len(files) < 40 {
-				t.Fatalf("%d cases in testdata/real/%s (%v), want at least 40", len(files), src, err)
+			cases := refcase.Load[realCase](t, filepath.Join("testdata", "real", src, "*.json"))
+			if len(cases) < 40 {
+				t.Fatalf("%d cases in testdata/real/%s, want at least 40", len(cases), src)
 			}
 			var g groupScore
-			for _, f := range files {
-				scoreRealCase(t, f, &g)
+			for _, f := range cases {
+				scoreRealCase(t, f.Case, &g)
 			}
 			check(t, src, &g)
 		})
 	}
 }
 
-func scoreRealCase(t *testing.T, file string, g *groupScore) {
+func scoreRealCase(t *testing.T, c realCase, g *groupScore) {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c realCase
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	in := Input{StepSeconds: c.Input.StepSeconds, Horizon: c.Input.Horizon, Values: make([]float64, len(c.Input.Values))}
-	for i, v := range c.Input.Values {
-		in.Values[i] = math.NaN()
-		if v != nil {
-			in.Values[i] = *v
-		}
-	}
+	in := Input{StepSeconds: c.Input.StepSeconds, Horizon: c.Input.Horizon, Values: refcase.Values(c.Input.Values)}
 	res, err := Analyze(in)
 	if err != nil || res.Forecast == nil {
 		t.Fatalf("%s: Analyze: %v (forecast %v)", c.Name, err, res)

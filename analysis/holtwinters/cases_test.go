@@ -11,14 +11,10 @@ import (
 // refCase is one statsmodels 0.13.5 reference case of the analysis package
 // (../testdata/cases), reduced to the fields this package checks.
 type refCase struct {
-	Name   string `json:"name"`
-	Family string `json:"family"`
-	Input  struct {
-		Values  []*float64 `json:"values"`
-		Period  *int       `json:"period"`
-		Horizon int        `json:"horizon"`
-	} `json:"input"`
-	Future    []float64 `json:"future"`
+	Name      string        `json:"name"`
+	Family    string        `json:"family"`
+	Input     refcase.Input `json:"input"`
+	Future    []float64     `json:"future"`
 	Reference struct {
 		Forecasts *struct {
 			SES         []float64 `json:"ses"`

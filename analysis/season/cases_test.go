@@ -11,14 +11,9 @@ import (
 // refCase is one statsmodels 0.13.5 reference case of the analysis package
 // (../testdata/cases), reduced to the fields this package checks.
 type refCase struct {
-	Name   string `json:"name"`
-	Family string `json:"family"`
-	Input  struct {
-		StepSeconds float64    `json:"step_seconds"`
-		Values      []*float64 `json:"values"`
-		Period      *int       `json:"period"`
-		Horizon     int        `json:"horizon"`
-	} `json:"input"`
+	Name      string        `json:"name"`
+	Family    string        `json:"family"`
+	Input     refcase.Input `json:"input"`
 	Reference struct {
 		Seasonality *struct {
 			Period int `json:"period"`

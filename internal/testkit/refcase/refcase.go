@@ -61,3 +61,12 @@ func Values(v []*float64) []float64 {
 	}
 	return out
 }
+
+// Input is a case's input as `slapipe analyze` reads it (docs/analyze.md),
+// JSON null marking a gap.
+type Input struct {
+	StepSeconds float64    `json:"step_seconds"`
+	Values      []*float64 `json:"values"`
+	Period      *int       `json:"period"`
+	Horizon     int        `json:"horizon"`
+}
