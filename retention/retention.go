@@ -29,6 +29,9 @@ const (
 	// analysis taking its child rows (about ten) with it.
 	DefaultBatch = 200
 	DefaultPause = 20 * time.Millisecond
+	// MinRetention keeps what the Grafana dashboards show (their longest
+	// default range is 12 h) whatever the setting.
+	MinRetention = 24 * time.Hour
 )
 
 // Config says what to keep. Retention < 0 disables the deletion of runs
@@ -85,8 +88,9 @@ func New(cfg Config, st Store, deps Deps) (*Retention, error) {
 	switch {
 	case st == nil:
 		return nil, errors.New("retention: store is nil")
-	case cfg.Retention > 0 && cfg.Retention < time.Hour:
-		return nil, fmt.Errorf("retention: must be at least 1h, or negative to keep everything (got %s)", cfg.Retention)
+	case cfg.Retention > 0 && cfg.Retention < MinRetention:
+		return nil, fmt.Errorf("retention: must be at least %s, what the dashboards show, or negative to keep everything (got %s)",
+			MinRetention, cfg.Retention)
 	case cfg.Interval < 0 || cfg.Batch < 1 || cfg.Pause < 0:
 		return nil, fmt.Errorf("retention: interval (%s) and pause (%s) must not be negative, batch (%d) must be positive",
 			cfg.Interval, cfg.Pause, cfg.Batch)

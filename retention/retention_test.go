@@ -77,8 +77,8 @@ func TestPassDeletesOnlyWhatIsOld(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	_, err := New(Config{Retention: time.Minute}, &store.Store{}, Deps{})
-	require.ErrorContains(t, err, "at least 1h")
+	_, err := New(Config{Retention: 23 * time.Hour}, &store.Store{}, Deps{})
+	require.ErrorContains(t, err, "must be at least 24h0m0s, what the dashboards show")
 	_, err = New(Config{}, nil, Deps{})
 	require.ErrorContains(t, err, "store is nil")
 	r, err := New(Config{}, &store.Store{}, Deps{})
