@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"gopkg.in/yaml.v3"
+
+	"github.com/slapipe/slapipe/internal/promreg"
 )
 
 // Role is what a bearer token may do.
@@ -146,8 +148,8 @@ type authorizer struct {
 	logger  *slog.Logger
 }
 
-func newRefusedCounter(reg prometheus.Registerer) *prometheus.CounterVec {
-	return registerOrReuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+func newRefusedCounter(set *promreg.Set) *prometheus.CounterVec {
+	return promreg.Add(set, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "slapipe_grpc_auth_refused_total",
 		Help: "gRPC calls refused by authentication (Unauthenticated) or authorization (PermissionDenied).",
 	}, []string{"grpc_service", "grpc_method", "grpc_code"}))

@@ -111,6 +111,9 @@ func ServerOptions(logger *slog.Logger, reg prometheus.Registerer, listen string
 	if err != nil {
 		return nil, nil, err
 	}
+	// One registration set: a conflicting description fails the server's
+	// construction, as it does every other component's.
+	set := promreg.NewSet(reg)
 	var authz *authorizer
 	switch {
 	case sec.AuthFile != "":
@@ -122,7 +125,7 @@ func ServerOptions(logger *slog.Logger, reg prometheus.Registerer, listen string
 		if err := f.Validate(); err != nil {
 			return nil, nil, fmt.Errorf("extra tokens: %w", err)
 		}
-		authz = &authorizer{file: f.sums(), refused: newRefusedCounter(reg), logger: logger}
+		authz = &authorizer{file: f.sums(), refused: newRefusedCounter(set), logger: logger}
 		if tlsCfg == nil && !isLoopback(listen) {
 			logger.Warn("bearer tokens will cross the network in plaintext: give --tls-cert-file and --tls-key-file", "listen", listen)
 		}
@@ -137,11 +140,14 @@ func ServerOptions(logger *slog.Logger, reg prometheus.Registerer, listen string
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
 		grpcprom.WithHistogramBuckets([]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}),
 	))
-	metrics = registerOrReuse(reg, metrics)
-	panics := registerOrReuse(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	metrics = promreg.Add(set, metrics)
+	panics := promreg.Add(set, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "slapipe_grpc_panics_total",
 		Help: "Panics recovered in gRPC handlers (each answered with codes.Internal).",
 	}))
+	if err := set.Err(); err != nil {
+		return nil, nil, fmt.Errorf("registering the gRPC server's metrics: %w", err)
+	}
 
 	recoverPanic := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		panics.Inc()
@@ -256,17 +262,6 @@ func (s *GRPC) ListenAndServe(ctx context.Context, onListen func(addr net.Addr))
 		return nil
 	})
 	return g.Wait()
-}
-
-// registerOrReuse is promreg.RegisterOrReuse for the server's collectors:
-// a conflicting registration leaves the server working, its metrics just
-// not exported, and says so.
-func registerOrReuse[C prometheus.Collector](r prometheus.Registerer, c C) C {
-	c, err := promreg.RegisterOrReuse(r, c)
-	if err != nil {
-		slog.Default().Warn("grpc metrics not registered", "err", err)
-	}
-	return c
 }
 
 // callLevel logs ordinary outcomes at debug level and failures of the

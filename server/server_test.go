@@ -21,6 +21,8 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/slapipe/slapipe/internal/promreg"
 )
 
 const testService = "slapipe.test.Probe"
@@ -258,10 +260,11 @@ func TestTwoServersShareOneRegistry(t *testing.T) {
 	counter := func() prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: "slapipe_test_shared_total", Help: "Test."})
 	}
-	reg := prometheus.NewRegistry()
-	first := registerOrReuse[prometheus.Counter](reg, counter())
-	require.Same(t, first, registerOrReuse[prometheus.Counter](reg, counter()),
+	set := promreg.NewSet(prometheus.NewRegistry())
+	first := promreg.Add[prometheus.Counter](set, counter())
+	require.Same(t, first, promreg.Add[prometheus.Counter](set, counter()),
 		"an equal collector already registered is reused")
+	require.NoError(t, set.Err())
 
 	// Panics on the second server count into the series the first one
 	// registered (a collector that failed to register would stay at 0).

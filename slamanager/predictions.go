@@ -20,7 +20,7 @@ import (
 
 // z975 is the standard normal quantile of 0.975: the stored intervals are
 // 95 % ones, mean ± z975·sigma_h.
-const z975 = 1.959963984540054
+var z975 = distuv.UnitNormal.Quantile(0.975)
 
 // horizonSeconds is the contract's forecast horizon as GetPredictionsResponse
 // reports it.

@@ -337,7 +337,7 @@ func widen(lo, hi, variances []float64, horizons float64) {
 		return
 	}
 	for k, v := range variances {
-		half := z975 * math.Sqrt(v)
+		half := series.Z975 * math.Sqrt(v)
 		if !(half > 0) || math.IsInf(half, 0) {
 			continue
 		}
@@ -345,9 +345,6 @@ func widen(lo, hi, variances []float64, horizons float64) {
 		hi[k] += w * math.Max(0, half-hi[k])
 	}
 }
-
-// z975 is the standard normal 97.5 % quantile.
-const z975 = 1.959963984540054
 
 // analytic is the forecast of series too short to evaluate: the
 // holtwinters model with the lowest AICc and its analytic interval.

@@ -29,10 +29,6 @@ import (
 	"github.com/slapipe/slapipe/analysis/internal/series"
 )
 
-// z975 is the standard normal 97.5 % quantile: the half-width of a 95 %
-// interval in standard deviations.
-const z975 = 1.959963984540054
-
 // ErrInput reports an unusable series or options.
 var ErrInput = errors.New("invalid forecast input")
 
@@ -241,14 +237,14 @@ func (f *fitted) result(n, nObs, horizon int, loc, scale, aiccValue float64, m i
 	forecast(n, md, f.par, &f.final, r.Mean, variance, sigma2)
 	for h := range r.Mean {
 		mu := loc + scale*r.Mean[h]
-		half := z975 * scale * math.Sqrt(variance[h])
+		half := series.Z975 * scale * math.Sqrt(variance[h])
 		r.Mean[h], r.Lower[h], r.Upper[h] = mu, mu-half, mu+half
 	}
 	return r
 }
 
 // flat is a constant forecast at level with an interval of half-width
-// z975*sigma*sqrt(h) (a random walk's) or zero; it fits nothing, so its
+// series.Z975*sigma*sqrt(h) (a random walk's) or zero; it fits nothing, so its
 // AICc is 0.
 func flat(level, sigma float64, horizon int, name string) *Result {
 	r := &Result{
@@ -259,7 +255,7 @@ func flat(level, sigma float64, horizon int, name string) *Result {
 		Sigma: sigma,
 	}
 	for h := range r.Mean {
-		half := z975 * sigma * math.Sqrt(float64(h+1))
+		half := series.Z975 * sigma * math.Sqrt(float64(h+1))
 		r.Mean[h], r.Lower[h], r.Upper[h] = level, level-half, level+half
 	}
 	return r

@@ -122,3 +122,7 @@ func MeanStd(x []float64) (mean, std float64) {
 	}
 	return mean, math.Sqrt(std / float64(len(x)))
 }
+
+// Z975 is the standard normal 97.5 % quantile: the half-width of a 95 %
+// interval in standard deviations.
+const Z975 = 1.959963984540054
