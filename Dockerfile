@@ -4,7 +4,7 @@
 # nonroot. -tags nodemo leaves `slapipe demo` and all it links (the embedded
 # Prometheus with its TSDB, PromQL engine and cloud SDKs, kfake) out of the
 # image: a smaller binary whose components start faster (README, Figures).
-# deploy/dockerfile_test.go checks it against go.mod and the code.
+# test/deploy/dockerfile_test.go checks it against go.mod and the code.
 #
 #   docker build --build-arg VERSION=v1.2.3 -t slapipe .
 FROM golang:1.26-bookworm AS build

@@ -11,10 +11,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/slapipe/slapipe/internal/fixtures"
-	"github.com/slapipe/slapipe/internal/testkit"
+	"github.com/slapipe/slapipe/internal/testing/fixtures"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // Load shape: the 1000 series, as 20 metrics of 50 series.

@@ -28,9 +28,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/slapipe/slapipe/pkg/server"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/server"
-	"github.com/slapipe/slapipe/store"
 )
 
 // DefaultListen is the address used when Config.Listen is empty (cli.md).

@@ -20,10 +20,10 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/slapipe/slapipe/internal/fixtures"
-	"github.com/slapipe/slapipe/internal/testkit"
+	"github.com/slapipe/slapipe/internal/testing/fixtures"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // fixture is a served, seeded store of one dialect.

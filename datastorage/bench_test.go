@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/slapipe/slapipe/internal/kafkaconn"
-	"github.com/slapipe/slapipe/internal/testkit"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // benchMessages is how many messages one benchmark iteration moves.

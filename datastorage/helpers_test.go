@@ -11,8 +11,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/internal/fixtures"
 	"github.com/slapipe/slapipe/internal/kafkaconn"
+	"github.com/slapipe/slapipe/internal/testing/fixtures"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 

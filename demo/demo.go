@@ -25,12 +25,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
 	"github.com/slapipe/slapipe/internal/kafkaconn"
-	"github.com/slapipe/slapipe/server"
+	"github.com/slapipe/slapipe/pkg/ctl"
+	"github.com/slapipe/slapipe/pkg/server"
 	"github.com/slapipe/slapipe/slamanager"
 )
 

@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slapipe/slapipe/embedded/history"
-	"github.com/slapipe/slapipe/embedded/kafka"
-	"github.com/slapipe/slapipe/embedded/prom"
+	"github.com/slapipe/slapipe/demo/embedded/history"
+	"github.com/slapipe/slapipe/demo/embedded/kafka"
+	"github.com/slapipe/slapipe/demo/embedded/prom"
 	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // env is what the components run against: the embedded stand-ins started

@@ -7,8 +7,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/datastorage"
+	"github.com/slapipe/slapipe/pkg/ctl"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 

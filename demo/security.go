@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/slapipe/slapipe/ctl"
-	"github.com/slapipe/slapipe/server"
+	"github.com/slapipe/slapipe/pkg/ctl"
+	"github.com/slapipe/slapipe/pkg/server"
 )
 
 // reportAccess returns the security of both gRPC servers and the

@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/internal/testcerts"
-	"github.com/slapipe/slapipe/server"
+	"github.com/slapipe/slapipe/internal/testing/testcerts"
+	"github.com/slapipe/slapipe/pkg/server"
 )
 
 // TestRunOnceSecured: with TLS and an auth file that lists no token of its

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/slapipe/slapipe/internal/testenv"
-	"github.com/slapipe/slapipe/internal/testkit"
+	"github.com/slapipe/slapipe/internal/testing/testenv"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
 )
 
 // BenchmarkRun is one full ETL run (real Prometheus -> real engine ->

@@ -11,8 +11,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/internal/kafkatopic"
+	"github.com/slapipe/slapipe/pkg/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 

@@ -27,10 +27,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/slapipe/slapipe/analysis"
-	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/internal/kafkaconn"
 	"github.com/slapipe/slapipe/internal/kafkatopic"
+	"github.com/slapipe/slapipe/pkg/analysis"
+	"github.com/slapipe/slapipe/pkg/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/pkg/promsource"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 

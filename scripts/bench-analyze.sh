@@ -13,7 +13,7 @@
 # own timing of its calls, imports excluded.
 #
 # Usage: scripts/bench-analyze.sh [case ...]
-#   cases are names from analysis/testdata/cases (default: three 8640-sample
+#   cases are names from pkg/analysis/testdata/cases (default: three 8640-sample
 #   series, one without a season and two with period 120; the period-720
 #   cases take statsmodels about a minute each: add cpu_rate_1_001 to see).
 # Environment: GO_RUNS (default 21), PY_RUNS (default 3).
@@ -68,7 +68,7 @@ print(f"{'case':<22} {'n':>5} {'period':>6} {'slapipe':>9} {'start-up':>9} {'sta
       f"{'slapipe':>9} {'statsmodels':>12} {'ratio':>6}  adf statistic (go / statsmodels)")
 ratios, cpu_ratios, engine_ratios = [], [], []
 for name in names:
-    case = json.load(open(f"analysis/testdata/cases/{name}.json"))
+    case = json.load(open(f"pkg/analysis/testdata/cases/{name}.json"))
     path = os.path.join(work, name + ".json")
     json.dump(case["input"], open(path, "w"))
     go_t, st_t, py_t, go_c, py_c, py_compute = [], [], [], [], [], []

@@ -5,7 +5,7 @@
 #
 # Writes node_exporter-shaped history (etl/internal/benchgen -tsdb: a TSDB block, no text)
 # into a Prometheus of its own (not the test servers' one), then runs
-#   BenchmarkFetchSeries    (etl/promsource: pull of every series in tasks of 100, both ways)
+#   BenchmarkFetchSeries    (pkg/promsource: pull of every series in tasks of 100, both ways)
 #   BenchmarkDistributedRun (cmd/slapipe: run start -> last row in MariaDB, 1 then 2 workers;
 #                            kfake, coordinator and datastorage in the benchmark process)
 # and stops that Prometheus. MariaDB is scripts/servers.sh's (SLAPIPE_TEST_MYSQL_DSN); each

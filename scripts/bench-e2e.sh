@@ -24,8 +24,8 @@ export SLAPIPE_TEST_MYSQL_DSN=${SLAPIPE_TEST_MYSQL_DSN:-"slapipe:slapipe@tcp(127
 echo "=== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "=== datastorage throughput into MariaDB"
 go test -run '^$' -bench 'BenchmarkDatastorageThroughput$' -benchtime "${BENCH_THROUGHPUT_N:-3}x" \
-  -count "${BENCH_COUNT:-1}" -timeout 30m ./e2e/
+  -count "${BENCH_COUNT:-1}" -timeout 30m ./test/e2e/
 echo "=== retrieval latency over MariaDB"
 go test -run '^$' -bench 'BenchmarkRetrievalLatency' -benchtime "${BENCH_CALLS:-1000}x" \
-  -count "${BENCH_COUNT:-1}" -timeout 30m ./e2e/
+  -count "${BENCH_COUNT:-1}" -timeout 30m ./test/e2e/
 echo "=== machine after: load $(cut -d' ' -f1-3 /proc/loadavg)"

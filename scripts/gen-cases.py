@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """Generate extra statsmodels reference cases for package analysis.
 
-Writes analysis/testdata/cases/x_*.json in the seed cases' format
+Writes pkg/analysis/testdata/cases/x_*.json in the seed cases' format
 ({"name", "family", "input", "future", "reference"}), with the reference
 computed by scripts/statsref.py (statsmodels 0.13.5). The shapes complement
 the seed cases: short series, odd and even periods, gaps (also at the edges),
 near-constant series, huge and tiny magnitudes, monotone counters and
 trend + season. Everything is seeded, so a re-run rewrites identical files.
 
-Usage: /usr/bin/python3 scripts/gen-cases.py [--out analysis/testdata/cases]
+Usage: /usr/bin/python3 scripts/gen-cases.py [--out pkg/analysis/testdata/cases]
 
 statsmodels' adfuller fits x_{t-1} without centring it, and for a level that
 dwarfs the noise (1e12 + N(0, 1)) its pseudo-inverse loses most digits: the

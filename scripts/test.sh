@@ -5,7 +5,7 @@
 # go vet and every Go test. Kafka needs no server: tests start kfake in-process.
 #
 #   scripts/test.sh              # everything
-#   scripts/test.sh ./store/...  # vet and test only some packages (servers still started)
+#   scripts/test.sh ./pkg/store/...  # vet and test only some packages (servers still started)
 #
 # Under CI=true no test that needs a server may skip: they fail instead.
 set -euo pipefail
@@ -19,7 +19,7 @@ else
 fi
 
 # servers.sh granted the slapipe user the slapipe_* databases; the tests create and drop
-# their own (internal/testenv), so the database this DSN names need not exist.
+# their own (internal/testing/testenv), so the database this DSN names need not exist.
 export SLAPIPE_TEST_MYSQL_DSN=${SLAPIPE_TEST_MYSQL_DSN:-"slapipe:slapipe@tcp(127.0.0.1:3306)/slapipe_test?parseTime=true"}
 export SLAPIPE_TEST_PROMETHEUS_URL=${SLAPIPE_TEST_PROMETHEUS_URL:-"http://127.0.0.1:9090"}
 export SLAPIPE_TEST_SERVERS_DIR=$CI_SERVERS_DIR

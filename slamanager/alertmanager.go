@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/alertmanager/api/v2/client/alert"
 	"github.com/prometheus/alertmanager/api/v2/models"
 
+	"github.com/slapipe/slapipe/pkg/rules"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/rules"
 )
 
 // Alerts posted to Alertmanager.

@@ -16,9 +16,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/pkg/promsource"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // DefaultNameFilter is the ListMetrics filter when the request gives none:

@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/internal/testenv"
-	"github.com/slapipe/slapipe/internal/testkit"
+	"github.com/slapipe/slapipe/internal/testing/testenv"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 

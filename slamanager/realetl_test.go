@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/internal/testkit"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 

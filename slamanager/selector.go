@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/pkg/promsource"
 )
 
 // promSeries is one series pulled from Prometheus, counters as rates.

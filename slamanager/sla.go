@@ -11,9 +11,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/slapipe/slapipe/pkg/server"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/server"
-	"github.com/slapipe/slapipe/store"
 )
 
 // Limits of an SLA set.

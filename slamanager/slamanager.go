@@ -24,11 +24,11 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/etl/promsource"
 	"github.com/slapipe/slapipe/internal/promreg"
+	"github.com/slapipe/slapipe/pkg/promsource"
+	"github.com/slapipe/slapipe/pkg/server"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/server"
-	"github.com/slapipe/slapipe/store"
 )
 
 // Defaults applied by New to zero Config fields.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/slapipe/slapipe/analysis"
+	"github.com/slapipe/slapipe/pkg/analysis"
 )
 
 // analyzeMemoryLimit is the heap size at which `analyze`, which runs with

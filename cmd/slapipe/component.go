@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/slapipe/slapipe/pkg/server"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/server"
 )
 
 // Defaults of the settings shared by the components (docs/cli.md).

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/ctl/ctltest"
+	"github.com/slapipe/slapipe/pkg/ctl/ctltest"
 )
 
 // settingsTree is a small command tree with the kinds of flags slapipe uses;

@@ -8,11 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/dataretrieval"
-	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/pkg/ctl"
+	"github.com/slapipe/slapipe/pkg/promsource"
+	"github.com/slapipe/slapipe/pkg/rules"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/rules"
 	"github.com/slapipe/slapipe/slamanager"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/slapipe/slapipe/ctl"
+	"github.com/slapipe/slapipe/pkg/ctl"
 )
 
 func ctlSLA(a *app, f *ctlFlags) *cobra.Command {

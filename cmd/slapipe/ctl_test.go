@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/ctl/ctltest"
+	"github.com/slapipe/slapipe/pkg/ctl/ctltest"
 )
 
 // fakes starts both fake services and returns the ctl address flags.

@@ -4,7 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/dataretrieval"
-	"github.com/slapipe/slapipe/store"
+	"github.com/slapipe/slapipe/pkg/store"
 )
 
 func registerDataRetrieval(root *cobra.Command, a *app) {

@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/datastorage"
-	"github.com/slapipe/slapipe/retention"
-	"github.com/slapipe/slapipe/store"
+	"github.com/slapipe/slapipe/pkg/retention"
+	"github.com/slapipe/slapipe/pkg/store"
 )
 
 func registerDataStorage(root *cobra.Command, a *app) {

@@ -18,9 +18,9 @@ import (
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/internal/testenv"
-	"github.com/slapipe/slapipe/internal/testkit"
-	"github.com/slapipe/slapipe/store"
+	"github.com/slapipe/slapipe/internal/testing/testenv"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
+	"github.com/slapipe/slapipe/pkg/store"
 )
 
 // BenchmarkDistributedRun is one ETL run end to end, from the run's start

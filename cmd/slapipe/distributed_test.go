@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -20,10 +24,10 @@ import (
 
 	"github.com/slapipe/slapipe/datastorage"
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/internal/testenv"
-	"github.com/slapipe/slapipe/internal/testkit"
+	"github.com/slapipe/slapipe/internal/testing/testenv"
+	"github.com/slapipe/slapipe/internal/testing/testkit"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/store"
 )
 
 // startWorker starts `slapipe etl worker` on brokers with one core, as
@@ -137,8 +141,11 @@ func TestWorkerKilledMidRun(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 
 	// Both runs read the same range: up to a minute ago, every sample is in.
+	// A Prometheus started moments ago (as CI's is) has scraped
+	// node_exporter for less than that: wait until it has for a minute.
 	end := time.Now().Add(-time.Minute)
 	selectors := []string{`{job="node"}`}
+	end = waitNodeSeries(t, promURL, selectors[0], 100)
 	newETL := func(distributed bool) *etl.ETL {
 		e, err := etl.New(etl.Config{PrometheusURL: promURL, Brokers: brokers, Selectors: selectors,
 			Distributed: distributed, TaskSeries: 10, TaskTimeout: waitLimit}, etl.Deps{})
@@ -277,4 +284,33 @@ func TestCtlETLRunFollowsTwoWorkers(t *testing.T) {
 	require.Regexp(t, fmt.Sprintf(`^(etl: analyse \d+/%[1]d \(.*\)\n)+etl: analyse %[1]d/%[1]d \(.*\)\n$`, total), r.stderr)
 	// The total counts both workers' series.
 	require.Len(t, tasksDoneBy(t, brokers, doc["run_id"].(string)), 2, "not both workers did tasks of the run")
+}
+
+// waitNodeSeries waits (up to two minutes) until Prometheus at promURL has
+// more than want series matching selector with samples up to a minute ago,
+// and returns that moment, the end of a range every one of them covers.
+func waitNodeSeries(t *testing.T, promURL, selector string, want int) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		end := time.Now().Add(-time.Minute)
+		q := url.Values{"match[]": {selector}, "start": {fmt.Sprint(end.Add(-time.Minute).Unix())}, "end": {fmt.Sprint(end.Unix())}}
+		n := -1
+		if resp, err := http.Get(promURL + "/api/v1/series?" + q.Encode()); err == nil {
+			var body struct {
+				Data []map[string]string `json:"data"`
+			}
+			if json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&body) == nil {
+				n = len(body.Data)
+			}
+			resp.Body.Close()
+		}
+		if n > want {
+			return end
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus at %s has %d series of %s a minute ago after waiting two minutes, want more than %d", promURL, n, selector, want)
+		}
+		time.Sleep(2 * time.Second)
+	}
 }

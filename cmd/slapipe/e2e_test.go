@@ -18,7 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/ctl/ctltest"
+	"github.com/slapipe/slapipe/pkg/ctl/ctltest"
 )
 
 // daemon is a long-running slapipe process whose output is collected.

@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/slapipe/slapipe/ctl"
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/pkg/ctl"
+	"github.com/slapipe/slapipe/pkg/promsource"
 )
 
 func registerETL(root *cobra.Command, a *app) {

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/slapipe/slapipe/etl"
-	"github.com/slapipe/slapipe/etl/promsource"
+	"github.com/slapipe/slapipe/pkg/promsource"
 )
 
 // distributedFlags are the settings of distributed ETL runs shared by the

@@ -15,7 +15,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/ctl/ctltest"
+	"github.com/slapipe/slapipe/pkg/ctl/ctltest"
 )
 
 // waitLimit bounds how long a menu test waits for a screen to appear; it

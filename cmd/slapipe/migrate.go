@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/slapipe/slapipe/store"
+	"github.com/slapipe/slapipe/pkg/store"
 )
 
 func registerMigrate(root *cobra.Command, a *app) {

@@ -14,10 +14,10 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
-	"github.com/slapipe/slapipe/ctl/ctltest"
-	"github.com/slapipe/slapipe/internal/testcerts"
-	"github.com/slapipe/slapipe/internal/testservers"
-	"github.com/slapipe/slapipe/store"
+	"github.com/slapipe/slapipe/internal/testing/testcerts"
+	"github.com/slapipe/slapipe/internal/testing/testservers"
+	"github.com/slapipe/slapipe/pkg/ctl/ctltest"
+	"github.com/slapipe/slapipe/pkg/store"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/slapipe/slapipe/ctl"
+	"github.com/slapipe/slapipe/pkg/ctl"
 )
 
 // Exit statuses.

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/slapipe/slapipe/internal/kafkaconn"
-	"github.com/slapipe/slapipe/server"
+	"github.com/slapipe/slapipe/pkg/server"
 )
 
 // grpcFlags are the security flags of a gRPC server (docs/cli.md,

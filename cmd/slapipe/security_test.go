@@ -27,11 +27,11 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/slapipe/slapipe/ctl/ctltest"
-	"github.com/slapipe/slapipe/internal/testcerts"
+	"github.com/slapipe/slapipe/internal/testing/testcerts"
+	"github.com/slapipe/slapipe/pkg/ctl/ctltest"
+	"github.com/slapipe/slapipe/pkg/server"
+	"github.com/slapipe/slapipe/pkg/store"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
-	"github.com/slapipe/slapipe/server"
-	"github.com/slapipe/slapipe/store"
 )
 
 // Tokens of the secured tests: long enough to never occur in a log by chance.

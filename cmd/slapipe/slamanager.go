@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slapipe/slapipe/etl"
+	"github.com/slapipe/slapipe/pkg/store"
 	"github.com/slapipe/slapipe/slamanager"
-	"github.com/slapipe/slapipe/store"
 )
 
 func registerSLAManager(root *cobra.Command, a *app) {

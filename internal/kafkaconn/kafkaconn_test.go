@@ -13,8 +13,8 @@ import (
 
 	"github.com/slapipe/slapipe/internal/kafkaconn"
 	"github.com/slapipe/slapipe/internal/kafkatopic"
-	"github.com/slapipe/slapipe/internal/testcerts"
-	"github.com/slapipe/slapipe/internal/testservers"
+	"github.com/slapipe/slapipe/internal/testing/testcerts"
+	"github.com/slapipe/slapipe/internal/testing/testservers"
 )
 
 func TestProduceConsumeThroughTLSAndSASL(t *testing.T) {
