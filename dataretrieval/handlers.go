@@ -17,13 +17,9 @@ import (
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
-	// MaxQueryPageSize bounds a page of statistics, metadata or forecasts,
-	// whose series weigh up to 7 KB each (60 times a list's): 4 calls at
-	// once hold a few tens of MB.
-	MaxQueryPageSize = 500
-	DefaultRuns      = 20
-	MaxRuns          = 1000
-	maxTokenLen      = 1024
+	DefaultRuns     = 20
+	MaxRuns         = 1000
+	maxTokenLen     = 1024
 )
 
 // ListMetrics lists the stored metric names whose whole name matches the
@@ -136,8 +132,8 @@ func (s *Server) analyses(ctx context.Context, op string, q *slapipev1.SeriesQue
 			return "", nil, "", err
 		}
 	}
-	if n := q.GetPageSize(); n > MaxQueryPageSize {
-		return "", nil, "", invalid("page_size: must be in 1..%d (0 means %d), got %d", MaxQueryPageSize, DefaultPageSize, n)
+	if n := q.GetPageSize(); n > slapipev1.MaxQueryPageSize {
+		return "", nil, "", invalid("page_size: must be in 1..%d (0 means %d), got %d", slapipev1.MaxQueryPageSize, DefaultPageSize, n)
 	}
 	page, err := pageOf(q.GetRunId(), q.GetPageSize(), q.GetPageToken())
 	if err != nil {

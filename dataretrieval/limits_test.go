@@ -73,7 +73,7 @@ func TestSeriesQueriesArePaged(t *testing.T) {
 				"token of another metric": {Metric: "other_metric", PageToken: first.GetNextPageToken()},
 				"forged token":            {Metric: metric, PageToken: "bm90IGEgdG9rZW4"},
 				"2 KB token":              {Metric: metric, PageToken: strings.Repeat("A", 2048)},
-				"page too large":          {Metric: metric, PageSize: MaxQueryPageSize + 1},
+				"page too large":          {Metric: metric, PageSize: slapipev1.MaxQueryPageSize + 1},
 			} {
 				_, err := client.GetStats(ctx, q)
 				require.Equal(t, codes.InvalidArgument, status.Code(err), "%s: %v", name, err)

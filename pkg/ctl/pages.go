@@ -8,7 +8,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/slapipe/slapipe/dataretrieval"
 	"github.com/slapipe/slapipe/pkg/server"
 	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
@@ -16,7 +15,7 @@ import (
 // Bounds of reading a metric's series page by page.
 const (
 	// queryPageSize is the page size ctl asks for: the service's largest.
-	queryPageSize = dataretrieval.MaxQueryPageSize
+	queryPageSize = slapipev1.MaxQueryPageSize
 	// maxQueryPages bounds the pages of one command (500k series).
 	maxQueryPages = 1000
 	// busyRetries is how often a page refused as ResourceExhausted is asked

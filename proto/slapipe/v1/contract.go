@@ -135,6 +135,12 @@ const (
 	MaxTriggerLen = 32    // Run.trigger
 )
 
+// MaxQueryPageSize bounds a page of a retrieval query (statistics,
+// metadata or forecasts of a metric's series), whose series weigh up to
+// 7 KB each: the server refuses larger pages and clients ask for this
+// many, so 4 concurrent calls hold a few tens of MB.
+const MaxQueryPageSize = 500
+
 // Times the store can hold: MySQL DATETIME's range, applied to both
 // dialects.
 var (
