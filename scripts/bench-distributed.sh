@@ -67,6 +67,6 @@ export SLAPIPE_TEST_PROMETHEUS_URL="http://127.0.0.1:$PORT" SLAPIPE_BENCH_END="$
   SLAPIPE_BENCH_SELECTOR='{instance="bench:9100"}' SLAPIPE_BENCH_READ="${BENCH_READ:-}"
 export SLAPIPE_TEST_MYSQL_DSN=${SLAPIPE_TEST_MYSQL_DSN:-"slapipe:slapipe@tcp(127.0.0.1:3306)/slapipe_test?parseTime=true"}
 log "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "${BENCH_PULL:-1}" = 0 ] || go test -count=1 -run '^$' -bench '^BenchmarkFetchSeries$' -benchtime 1x ./etl/promsource/
+[ "${BENCH_PULL:-1}" = 0 ] || go test -count=1 -run '^$' -bench '^BenchmarkFetchSeries$' -benchtime 1x ./pkg/promsource/
 go test -count=1 -timeout 30m -run '^$' -bench '^BenchmarkDistributedRun$' -benchtime 1x ./cmd/slapipe/
 log "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
