@@ -242,13 +242,11 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	if len(res.Members) > 1 {
 		res.Model = "combination(" + strings.Join(res.Members, ",") + ")"
 	}
+	lo, hi := ev.quantiles(fc)
 	if best := bestAICc(fitted); best != nil {
 		res.Sigma = math.Sqrt(best.Sigma2) * scale
 		res.AICc = best.AICc + float64(n)*math.Log(scale*scale)
 		res.Params = best.Params
-	}
-	lo, hi := ev.quantiles(fc)
-	if best := bestAICc(fitted); best != nil {
 		widen(lo, hi, best.Variances(h), float64(n-origins[0])/float64(h))
 	}
 	for k := range h {
