@@ -146,9 +146,6 @@ type Result struct {
 	AICc float64
 	// Params are that model's smoothing parameters.
 	Params map[string]float64
-	// ScaledMAE is the rolling-origin mean absolute error of the forecast
-	// in standard deviations of the series (0 when not evaluated).
-	ScaledMAE float64
 }
 
 // Forecast forecasts opts.Horizon steps after the gap-free series x (see
@@ -233,7 +230,6 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 		Upper:       make([]float64, h),
 		Interval:    IntervalEmpirical,
 		NonNegative: nonNeg,
-		ScaledMAE:   fc.score,
 	}
 	for _, i := range fc.members {
 		res.Members = append(res.Members, ev.names[i])
