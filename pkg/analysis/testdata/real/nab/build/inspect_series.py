@@ -1,5 +1,5 @@
-import subprocess, csv, io, datetime, collections
-G='/work/.mirror/numenta+NAB/repo'
+import subprocess, csv, io, datetime, collections, os
+G=os.environ.get('NAB_GIT', 'NAB/.git')  # a clone of github.com/numenta/NAB
 files=[l for l in subprocess.run(['git','--git-dir='+G,'ls-tree','-r','--name-only','HEAD','data/realAWSCloudwatch/','data/realKnownCause/'],capture_output=True,text=True).stdout.split() if l.endswith('.csv')]
 for f in files:
     t=subprocess.run(['git','--git-dir='+G,'show','HEAD:'+f],capture_output=True,text=True).stdout

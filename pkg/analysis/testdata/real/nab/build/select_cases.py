@@ -36,7 +36,8 @@ import random
 import subprocess
 from collections import Counter
 
-NAB_GIT = os.environ.get('NAB_GIT', '/work/.mirror/numenta+NAB/repo')
+# NAB_GIT: the git directory of a clone of github.com/numenta/NAB at COMMIT.
+NAB_GIT = os.environ.get('NAB_GIT', 'NAB/.git')
 COMMIT = 'ea702d75cc2258d9d7dd35ca8e5e2539d71f3140'
 SEED = 20261207
 STEP = 300
