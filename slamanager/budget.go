@@ -96,8 +96,11 @@ func minTime(a, b time.Time) time.Time {
 // objectiveKey identifies what an objective counts: minutes written under
 // another key (changed bounds or selector) are recounted over the whole
 // pull.
+// The bounds are keyed by value (the set is read from the store at every
+// evaluation, so their pointers differ each time).
 func objectiveKey(o *slapipev1.Objective) string {
-	return fmt.Sprintf("%s\x00%s\x00%v\x00%v", o.GetName(), o.GetSelector(), o.Min, o.Max)
+	return fmt.Sprintf("%s\x00%s\x00%v:%g\x00%v:%g", o.GetName(), o.GetSelector(),
+		o.Min != nil, o.GetMin(), o.Max != nil, o.GetMax())
 }
 
 // saveMinutes stores each objective's minutes. Minutes already stored for

@@ -209,3 +209,21 @@ func gatherGauges(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// TestObjectiveKeyByValue: the same objective read twice from the store
+// (fresh pointers for its bounds) has one key, so the minutes already
+// stored are not all rewritten at every evaluation; a changed or dropped
+// bound has another.
+func TestObjectiveKeyByValue(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	a := &slapipev1.Objective{Name: "cpu", Selector: "node_load1", Min: f(0), Max: f(1.5)}
+	b := &slapipev1.Objective{Name: "cpu", Selector: "node_load1", Min: f(0), Max: f(1.5)}
+	require.Equal(t, objectiveKey(a), objectiveKey(b))
+	for name, o := range map[string]*slapipev1.Objective{
+		"max changed": {Name: "cpu", Selector: "node_load1", Min: f(0), Max: f(2)},
+		"min dropped": {Name: "cpu", Selector: "node_load1", Max: f(1.5)},
+		"min is max":  {Name: "cpu", Selector: "node_load1", Max: f(0), Min: f(1.5)},
+	} {
+		require.NotEqual(t, objectiveKey(a), objectiveKey(o), name)
+	}
+}
