@@ -1,7 +1,8 @@
 // Package analysis is slapipe's time-series engine: summary statistics, the
 // Augmented Dickey-Fuller test, autocorrelation, additive seasonal
-// decomposition with season detection, and a damped Holt-Winters forecast
-// with a prediction interval. It reproduces statsmodels 0.13.5 where the
+// decomposition with season detection, and a forecast (the best few of
+// naive, exponential smoothing and Holt-Winters models on the series' own
+// recent past) with a prediction interval from its out-of-sample errors. It reproduces statsmodels 0.13.5 where the
 // contract (docs/analyze.md) names a reference. It knows nothing of
 // Prometheus, Kafka or SQL: slices in, structs out.
 package analysis

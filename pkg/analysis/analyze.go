@@ -74,12 +74,13 @@ func (in Input) Validate() error {
 // series with gaps filled (FillGaps), the ADF test (Adfuller), the
 // autocorrelation at lags 0..DefaultACFLags(n) (ACF), the additive seasonal
 // decomposition with the given period or, when Period is 0, a detected one
-// (package season), and the Holt-Winters forecast for Horizon steps with that
-// season (package holtwinters). ADF is nil when the test is undefined (a
+// (package season), and the forecast for Horizon steps with that season
+// (package ensemble: candidates chosen and combined by their out-of-sample
+// error). ADF is nil when the test is undefined (a
 // constant series, fewer than 4 samples, or a degenerate regression such as
 // a noiseless line; see Adfuller), ACF for a constant series, Seasonality
 // when no season is given or found, and Forecast only when the fitted output
-// is not finite (holtwinters forecasts every valid series, one too short to
+// is not finite (ensemble forecasts every valid series, one too short to
 // fit with its last value). Analyze returns an error only for invalid
 // input (wrapping ErrInvalidInput); every number in the Result is finite, so
 // it always encodes as JSON. Analyze does not modify in.Values and is safe
@@ -144,8 +145,8 @@ func seasonality(x []float64, period int) (*Seasonality, *SeasonCheck) {
 
 // forecast runs the forecast model selection, starting the seasonal
 // models from indices when given; nil only when its output is not finite
-// (holtwinters returns a forecast for every series Validate accepts, a
-// naive one for series too short to fit, so the error check is a guard).
+// (ensemble returns a forecast for every series Validate accepts, a naive
+// one for series too short to fit, so the error check is a guard).
 func forecast(x []float64, filled []bool, period, horizon int, indices []float64) *Forecast {
 	fc, err := predict(x, filled, period, horizon, indices)
 	if err != nil || fc == nil {

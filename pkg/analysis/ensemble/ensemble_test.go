@@ -185,11 +185,19 @@ func TestForecastShortSeries(t *testing.T) {
 // TestModelNameLength: the longest name Forecast can give fits the 64
 // characters the store keeps.
 func TestModelNameLength(t *testing.T) {
-	ev := newEvaluation([]float64{0, 1}, nil, 1, math.Inf(-1), nil)
+	// Noisy enough for the robust candidates, whose names are the longest.
+	ev := newEvaluation(noise(6, 50, 0, 1), nil, 1, math.Inf(-1), nil)
 	ev.addSimple()
 	longest := []string{"damped_seasonal", "holt_winters"}
+	robust := 0
 	for _, name := range ev.names {
 		longest = append(longest, name)
+		if strings.HasPrefix(name, "robust_") {
+			robust++
+		}
+	}
+	if robust != len(alphas) {
+		t.Fatalf("%d robust candidates among %v, want %d", robust, ev.names, len(alphas))
 	}
 	var names []string
 	for range maxMembers {

@@ -51,21 +51,28 @@ func Fit(z []float64, period int, indices []float64) ([]*Candidate, error) {
 			Model:  f.md.name,
 			AICc:   f.aicc,
 			Sigma2: f.sse / float64(n-f.k),
-			Params: map[string]float64{"alpha": f.par.alpha},
+			Params: f.paramMap(),
 			f:      f,
-		}
-		if f.md.trend {
-			c.Params["beta"] = f.par.beta
-		}
-		if f.md.seasonal {
-			c.Params["gamma"] = f.par.gamma
-		}
-		if f.md.damped {
-			c.Params["phi"] = f.par.phi
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// paramMap returns the fitted smoothing parameters the model has, by
+// name (alpha, and beta, gamma, phi as the model estimates them).
+func (f *fitted) paramMap() map[string]float64 {
+	p := map[string]float64{"alpha": f.par.alpha}
+	if f.md.trend {
+		p["beta"] = f.par.beta
+	}
+	if f.md.seasonal {
+		p["gamma"] = f.par.gamma
+	}
+	if f.md.damped {
+		p["phi"] = f.par.phi
+	}
+	return p
 }
 
 // Paths writes the model's point forecasts of z[t], ..., z[t+h-1] made

@@ -132,7 +132,6 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 	}
 	m := opts.Period
 	var best *fitted
-	bestAICc := math.Inf(1)
 	if m >= 2 && n >= 2*m {
 		var indices []float64 // of z: the decomposition is linear in x
 		if opts.Indices != nil {
@@ -141,29 +140,28 @@ func Forecast(x []float64, opts Options) (*Result, error) {
 				indices[j] = v / scale
 			}
 		}
-		best, bestAICc = choose(z, len(obs), m, true, indices)
+		best = choose(z, len(obs), m, true, indices)
 	}
 	if best == nil { // no season, or too few samples for its states
-		best, bestAICc = choose(z, len(obs), m, false, nil)
+		best = choose(z, len(obs), m, false, nil)
 	}
 	if best == nil {
 		return naive(obs, opts.Horizon), nil
 	}
-	return best.result(n, len(obs), opts.Horizon, loc, scale, bestAICc, m), nil
+	return best.result(n, len(obs), opts.Horizon, loc, scale), nil
 }
 
 // choose fits the seasonal or the non-seasonal candidates to z (nObs
 // observed samples) and returns the one with the lowest finite AICc, or
 // nil when there are too few samples for any (see fitAll).
-func choose(z []float64, nObs, m int, seasonal bool, indices []float64) (*fitted, float64) {
+func choose(z []float64, nObs, m int, seasonal bool, indices []float64) *fitted {
 	var best *fitted
-	bestAICc := math.Inf(1)
 	for _, f := range fitAll(z, nObs, m, seasonal, indices) {
-		if f.aicc < bestAICc {
-			best, bestAICc = f, f.aicc
+		if f.aicc < math.Inf(1) && (best == nil || f.aicc < best.aicc) {
+			best = f
 		}
 	}
-	return best, bestAICc
+	return best
 }
 
 // fitAll fits the seasonal or the non-seasonal candidates that have
@@ -208,10 +206,9 @@ func fitAll(z []float64, nObs, m int, seasonal bool, indices []float64) []*fitte
 
 // result converts a model fitted to the n samples (nObs observed) of the
 // scaled series into the forecast.
-func (f *fitted) result(n, nObs, horizon int, loc, scale, aiccValue float64, m int) *Result {
+func (f *fitted) result(n, nObs, horizon int, loc, scale float64) *Result {
 	md := f.md
-	k := md.nParams() + md.nStates(m) + 1
-	dof := nObs - k // >= 2: choose only fits models with nObs-k-1 > 0
+	dof := nObs - f.k // >= 2: fitAll only fits models with nObs-k-1 > 0
 	sigma2 := f.sse / float64(dof)
 	r := &Result{
 		Model: md.name,
@@ -221,17 +218,8 @@ func (f *fitted) result(n, nObs, horizon int, loc, scale, aiccValue float64, m i
 		Sigma: math.Sqrt(sigma2) * scale,
 		// AICc of the scaled series; shifting by n log(scale^2) gives that
 		// of x, the same for every candidate.
-		AICc:   aiccValue + float64(nObs)*math.Log(scale*scale),
-		Params: map[string]float64{"alpha": f.par.alpha},
-	}
-	if md.trend {
-		r.Params["beta"] = f.par.beta
-	}
-	if md.seasonal {
-		r.Params["gamma"] = f.par.gamma
-	}
-	if md.damped {
-		r.Params["phi"] = f.par.phi
+		AICc:   f.aicc + float64(nObs)*math.Log(scale*scale),
+		Params: f.paramMap(),
 	}
 	variance := make([]float64, horizon)
 	forecast(n, md, f.par, &f.final, r.Mean, variance, sigma2)

@@ -172,7 +172,7 @@ func (d *detector) detect(y []float64, maxP int, eps float64) Report {
 	d.tmp = grow(d.tmp, n)
 	if p, ok := w.exactPeriod(maxP, d.tmp); ok {
 		r := Report{Candidate: p, Cycles: n / p, Agreement: 1, Reason: "a period fits exactly"}
-		if r.Strength = d.strength(y, p); r.Strength >= minStrength || n < 3*p {
+		if r.Strength = d.strength(y, p); r.Strength >= minStrength {
 			r.Period = p
 		} else {
 			r.Reason = "exact period too weak"
