@@ -4,21 +4,20 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	slapipev1 "github.com/slapipe/slapipe/proto/slapipe/v1"
 )
 
-// hidden reports a rune that must not reach a terminal as it is: a control
-// character (ESC starts a terminal command, BEL rings), a Unicode format
-// character (zero-width, bidi overrides) or a line or paragraph separator.
-func hidden(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
-}
+// hidden is the contract's test of a rune no terminal sees as it is: the
+// same one the servers refuse in names, so that escaping what ctl prints
+// never changes a name it sends back.
+var hidden = slapipev1.Invisible
 
 // Printable returns s with every hidden rune and every invalid UTF-8 byte
 // written as an escape (\x1b, \u200b, \xff), so what a server or a file

@@ -20,13 +20,20 @@ func CheckBound(v float64) error {
 	return nil
 }
 
-// CheckVisible reports a control character
-// (which would rewrite the terminal of whoever prints it) or a Unicode
-// format character (category Cf: zero-width spaces and joiners, bidi
-// overrides), which makes a name look like another.
+// Invisible reports a rune that must not reach a terminal as it is, nor
+// stand in a name: a control character (ESC starts a terminal command, BEL
+// rings), a Unicode format character (category Cf: zero-width spaces and
+// joiners, bidi overrides, which make a name look like another) or a line
+// or paragraph separator. Servers refuse names with one; ctl escapes the
+// ones it is sent.
+func Invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
+
+// CheckVisible reports the first Invisible rune of s.
 func CheckVisible(s string) error {
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if Invisible(r) {
 			return fmt.Errorf("contains the invisible or control character %U", r)
 		}
 	}
