@@ -2,9 +2,6 @@ package dataretrieval
 
 import (
 	"context"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -183,21 +180,14 @@ func checkMetric(m string) error {
 	return nil
 }
 
-// checkID accepts "" (not given) or an id the store could hold: at most 64
-// bytes of printable UTF-8 without leading or trailing space, as
-// store.checkKey requires of run and series ids (MySQL's PAD SPACE
-// collations would otherwise alias "a" and "a ").
+// checkID accepts "" (not given) or an id the store could hold, as the
+// contract's CheckKey defines it for run and series ids.
 func checkID(field, id string) error {
-	if len(id) > slapipev1.MaxIDLen || !utf8.ValidString(id) {
-		return invalid("%s %.80q: at most %d bytes of UTF-8", field, id, slapipev1.MaxIDLen)
+	if id == "" {
+		return nil
 	}
-	if strings.TrimSpace(id) != id {
-		return invalid("%s %q: leading or trailing space", field, id)
-	}
-	for _, r := range id {
-		if !unicode.IsPrint(r) {
-			return invalid("%s %q: contains the non-printable character %U", field, id, r)
-		}
+	if err := slapipev1.CheckKey(field, id, slapipev1.MaxIDLen); err != nil {
+		return invalid("%v", err)
 	}
 	return nil
 }

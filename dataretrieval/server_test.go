@@ -291,7 +291,7 @@ func TestErrors(t *testing.T) {
 			{"run id with a trailing space", func() error {
 				_, err := c.GetStats(ctx, &slapipev1.SeriesQuery{Metric: "node_load1", RunId: "run-a "})
 				return err
-			}, codes.InvalidArgument, "run_id \"run-a \": leading or trailing space"},
+			}, codes.InvalidArgument, "run_id \"run-a \": invalid argument: leading or trailing space"},
 			{"series id with a control character", func() error {
 				_, err := c.GetStats(ctx, &slapipev1.SeriesQuery{SeriesId: "a\tb"})
 				return err

@@ -25,8 +25,8 @@ const (
 	DefaultRetention    = 7 * 24 * time.Hour
 	DefaultKeepVersions = 100
 	DefaultInterval     = 10 * time.Minute
-	// DefaultBatch rows per transaction: a few milliseconds of locks, each
-	// analysis taking its child rows (about ten) with it.
+	// DefaultBatch runs, versions or history answers per transaction (see
+	// store.Prune): a few milliseconds of locks.
 	DefaultBatch = 200
 	DefaultPause = 20 * time.Millisecond
 	// MinRetention keeps what the Grafana dashboards show (their longest

@@ -32,7 +32,8 @@ type CallLimits struct {
 	MaxSendBytes int
 }
 
-// ServerOptions are the options that enforce l, for GRPCOptions.ServerOptions.
+// ServerOptions are the options that enforce l, to pass as NewGRPC's extra
+// options.
 func (l CallLimits) ServerOptions() []grpc.ServerOption {
 	var opts []grpc.ServerOption
 	if l.MaxSendBytes > 0 {

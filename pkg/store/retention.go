@@ -15,9 +15,11 @@ import (
 type Pruned map[string]int64
 
 // Prune deletes what is older than the retention and the SLA set versions
-// beyond the newest keepVersions (0 keeps them all), batch rows per short
-// transaction, so that the writers, whose rows are newer, never wait for
-// more than one small batch:
+// beyond the newest keepVersions (0 keeps them all) in short transactions,
+// so that the writers, whose rows are newer, never wait for more than one
+// small batch: batch runs (each with its analyses' rows), batch versions,
+// or the history rows of batch answers (one evaluation's answer is a row
+// per objective, series and window) at a time:
 //   - runs whose time (start, or analyses' time) is before cutoff, with
 //     their analyses and child rows, except the latest complete run, which
 //     readers and dashboards show whatever its age;

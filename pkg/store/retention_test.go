@@ -14,8 +14,8 @@ import (
 )
 
 // TestPrune stores five runs of 7 series, four of them older than the
-// retention, a violations and a predictions history on both sides of the
-// cutoff and five SLA set versions, then prunes with batches of 3 rows:
+// retention, a violations history on both sides of the cutoff and five SLA
+// set versions, then prunes with batches of 3:
 // the old runs go with every child row, the recent run and everything
 // newer stay unchanged, and the newest two SLA versions remain.
 func TestPrune(t *testing.T) {
