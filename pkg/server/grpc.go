@@ -121,9 +121,13 @@ func ServerOptions(logger *slog.Logger, reg prometheus.Registerer, listen string
 		if err != nil {
 			return nil, nil, err
 		}
-		f.Tokens = append(f.Tokens, sec.ExtraTokens...)
-		if err := f.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("extra tokens: %w", err)
+		// LoadAuthFile validated the file; extra tokens (the demo's) are
+		// checked against it.
+		if len(sec.ExtraTokens) > 0 {
+			f.Tokens = append(f.Tokens, sec.ExtraTokens...)
+			if err := f.Validate(); err != nil {
+				return nil, nil, fmt.Errorf("extra tokens: %w", err)
+			}
 		}
 		authz = &authorizer{file: f.sums(), refused: newRefusedCounter(set), logger: logger}
 		if tlsCfg == nil && !isLoopback(listen) {
